@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The ykssh front end: argument parsing, prompts, human and --json output,
+ * exit statuses.  No logic the library should own.  Only public headers
+ * (include/ykssh/) are visible here.
+ *
+ * Each subcommand lives in cmd_<name>.c and exports one handler,
+ *	int cmd_<name>(struct cli *cli, int argc, char **argv);
+ * registered in the command table in main.c.  argv[0] is the command name;
+ * handlers parse their options with getopt_long (optind starts at 1),
+ * answer --help through cli_cmd_help(), and return an exit status
+ * (never exit()).  Results go to stdout (JSON with --json, nothing else);
+ * progress, warnings and errors go to stderr.
+ */
+#ifndef YKSSH_CLI_H
+#define YKSSH_CLI_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "ykssh/ctx.h"
+#include "ykssh/error.h"
+
+#define EXIT_USAGE	64
+
+struct cli {
+	struct ykssh_ctx *ctx;
+	const char	*progname;	/* "ykssh" */
+	int		 json;		/* --json: machine output on stdout */
+	int		 verbose;	/* -v count */
+	int		 quiet;		/* -q: no progress on stderr */
+	int		 color;		/* stderr is a tty and NO_COLOR unset */
+	FILE		*out;		/* stdout */
+	FILE		*err;		/* stderr */
+};
+
+struct cli_cmd {
+	const char	*name;
+	int		(*fn)(struct cli *, int, char **);
+	const char	*summary;	/* one line, for ykssh --help */
+	const char	*usage;		/* "config apply [options] HOST" */
+	const char	*help;		/* option list and notes */
+};
+
+/* The command table (main.c). */
+const struct cli_cmd *cli_find_cmd(const char *name);
+const struct cli_cmd *cli_commands(size_t *n);
+
+/* Handlers. */
+int cmd_help(struct cli *, int, char **);
+int cmd_version(struct cli *, int, char **);
+
+/*
+ * Output helpers (output.c).
+ *
+ * cli_fail: reports err (one line "ykssh: <message>: <cause>: ...", then
+ * "ykssh: hint: <fix>" if there is one; with -v each link with its source
+ * location; with --json an {"error": ...} object on stdout), frees it and
+ * returns its exit status.
+ */
+int cli_fail(struct cli *cli, struct ykssh_err *err);
+/*
+ * A usage error: "ykssh: <message>" and "Try 'ykssh CMD --help'." on
+ * stderr; returns EXIT_USAGE (64).  cmd may be NULL for global usage.
+ */
+int cli_usage_error(const struct cli *cli, const struct cli_cmd *cmd,
+    const char *fmt, ...) YKSSH_PRINTF(3, 4);
+/* Usage and help of a command on stdout; returns 0. */
+int cli_cmd_help(const struct cli *cli, const struct cli_cmd *cmd);
+/* Progress and notes on stderr (suppressed by -q and by --json). */
+void cli_info(const struct cli *cli, const char *fmt, ...) YKSSH_PRINTF(2, 3);
+/* A warning on stderr, always shown (even with -q). */
+void cli_warn(const struct cli *cli, const char *fmt, ...) YKSSH_PRINTF(2, 3);
+/*
+ * Prints a JSON document on stdout followed by a newline and drops the
+ * reference (json may be NULL after a failed build: reports NOMEM).
+ * Returns 0 or an exit status.
+ */
+int cli_print_json(const struct cli *cli, json_t *json);
+
+#endif /* YKSSH_CLI_H */
