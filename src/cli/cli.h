@@ -7,14 +7,15 @@
  * Each subcommand lives in cmd_<name>.c and exports one handler,
  *	int cmd_<name>(struct cli *cli, int argc, char **argv);
  * registered in the command table in main.c.  argv[0] is the command name;
- * handlers parse their options with getopt_long (optind starts at 1),
- * answer --help through cli_cmd_help(), and return an exit status
- * (never exit()).  Results go to stdout (JSON with --json, nothing else);
+ * handlers parse their options with cli_getopt() (which also takes the
+ * global options and --help after the command, and reports unknown
+ * options), and return an exit status (never exit()).  Results go to stdout (JSON with --json, nothing else);
  * progress, warnings and errors go to stderr.
  */
 #ifndef YKSSH_CLI_H
 #define YKSSH_CLI_H
 
+#include <getopt.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -43,6 +44,46 @@ struct cli_cmd {
 	const char	*help;		/* option list and notes */
 };
 
+/*
+ * Options every command accepts.  A handler's short option string starts
+ * with CLI_COMMON_SHORTOPTS and its long option table includes
+ * CLI_COMMON_LONGOPTS:
+ *
+ *	static const struct option lo[] = {
+ *		CLI_COMMON_LONGOPTS,
+ *		{ "force", no_argument, NULL, 'f' },
+ *		{ NULL, 0, NULL, 0 }
+ *	};
+ *	while ((c = cli_getopt(cli, argc, argv, CLI_COMMON_SHORTOPTS "f",
+ *	    lo, &status)) != -1) {
+ *		if (c == CLI_GETOPT_EXIT)
+ *			return status;
+ *		...
+ *	}
+ */
+#define CLI_COMMON_SHORTOPTS	":hqv"
+#define CLI_OPT_JSON		0x100
+#define CLI_COMMON_LONGOPTS \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ "json", no_argument, NULL, CLI_OPT_JSON }, \
+	{ "quiet", no_argument, NULL, 'q' }, \
+	{ "verbose", no_argument, NULL, 'v' }
+#define CLI_GETOPT_EXIT		(-2)
+
+/*
+ * getopt_long for handlers (argv[0] is the command name).  Handles the
+ * common options itself; returns the next handler option, -1 at the end of
+ * the options, or CLI_GETOPT_EXIT with *status set after printing the
+ * command's help (0) or a usage error (64).
+ */
+int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
+    const struct option *longopts, int *status);
+/* Applies -v/-q to the library log level (main.c). */
+void cli_setup_logging(struct cli *cli);
+
+/* The overview shown by ykssh --help (main.c). */
+void cli_usage(FILE *f);
+
 /* The command table (main.c). */
 const struct cli_cmd *cli_find_cmd(const char *name);
 const struct cli_cmd *cli_commands(size_t *n);
@@ -59,7 +100,7 @@ int cmd_version(struct cli *, int, char **);
  * location; with --json an {"error": ...} object on stdout), frees it and
  * returns its exit status.
  */
-int cli_fail(struct cli *cli, struct ykssh_err *err);
+int cli_fail(const struct cli *cli, struct ykssh_err *err);
 /*
  * A usage error: "ykssh: <message>" and "Try 'ykssh CMD --help'." on
  * stderr; returns EXIT_USAGE (64).  cmd may be NULL for global usage.

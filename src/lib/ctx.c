@@ -56,6 +56,9 @@ ykssh_ctx_cancelled(const struct ykssh_ctx *ctx)
 	return ctx != NULL && ctx->cancel != NULL && *ctx->cancel != 0;
 }
 
+static void logv(const struct ykssh_ctx *, enum ykssh_log_level,
+    const char *, const char *, va_list) YKSSH_PRINTF(4, 0);
+
 static void
 logv(const struct ykssh_ctx *ctx, enum ykssh_log_level level,
     const char *func, const char *fmt, va_list ap)

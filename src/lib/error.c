@@ -42,7 +42,7 @@ static const struct errinfo {
 	const char	*text;
 	int		 exit_status;
 } errinfo[] = {
-#define E(c, t, x)	{ c, #c, t, x }
+#define E(c, t, x)	[c] = { c, #c, t, x }
 	E(YKSSH_ERR_SUCCESS, "success", 0),
 	E(YKSSH_ERR_INTERNAL, "internal error", 70),
 	E(YKSSH_ERR_NOMEM, "out of memory", 71),
@@ -100,7 +100,7 @@ _Static_assert(sizeof(errinfo) / sizeof(errinfo[0]) == YKSSH_ERR_MAX,
 static const struct errinfo *
 lookup(int code)
 {
-	if (code < 0 || code >= YKSSH_ERR_MAX)
+	if (code < 0 || code >= YKSSH_ERR_MAX || errinfo[code].name == NULL)
 		return NULL;
 	return &errinfo[code];
 }

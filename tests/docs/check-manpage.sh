@@ -1,0 +1,26 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# The man page is valid mdoc, renders, and documents every command and
+# global option ykssh --help shows.  (Exit statuses are checked against the
+# error table by tests/unit/test_manpage.c.)
+set -eu
+. "$YKSSH_SOURCE_DIR/tests/lib.sh"
+MAN=$YKSSH_SOURCE_DIR/docs/ykssh.1
+
+run mandoc -T lint -W warning "$MAN"
+check "mandoc -T lint reports no warnings" eq "$OUT$ERR" ""
+run env MANWIDTH=80 MANPAGER=cat man -l "$MAN"
+check "man -l renders the page" contains "$OUT" "EXIT STATUS"
+
+run "$YKSSH_BIN" --help
+help=$OUT
+cmds=$(printf '%s\n' "$help" | sed -n '/^Commands:/,/^$/p' | awk 'NF > 1 {print $1}')
+check "--help lists at least one command" test -n "$cmds"
+for c in $cmds; do
+	check "command '$c' is in the man page" grep -q "^\.It Cm $c\( \|$\)" "$MAN"
+done
+opts=$(printf '%s\n' "$help" | grep -Eo -- '--[a-z][a-z-]*' | sort -u)
+for o in $opts; do
+	check "option '$o' is in the man page" grep -q "Fl -${o#--}\( \|$\)" "$MAN"
+done
+finish
