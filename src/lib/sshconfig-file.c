@@ -139,27 +139,32 @@ out:
 	return r;
 }
 
-/* ssh's complaint, without the noise it adds for a non-tty stdin. */
+/*
+ * ssh's complaint on one line ("a; b"), without the noise it adds for a
+ * non-tty stdin.  In place: each newline becomes "; " only where a
+ * dropped line or the newline itself left room, else " ".
+ */
 static void
 clean_stderr(char *s)
 {
 	char *p = s, *nl, *w = s;
-	size_t n;
+	size_t n, step;
 
 	while (*p != '\0') {
 		nl = strchr(p, '\n');
 		n = nl != NULL ? (size_t)(nl - p) : strlen(p);
-		if (strncmp(p, "Pseudo-terminal will not be allocated",
+		step = n + (nl != NULL);
+		while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == ' '))
+			n--;
+		if (n > 0 && strncmp(p, "Pseudo-terminal will not be allocated",
 		    strlen("Pseudo-terminal will not be allocated")) != 0) {
+			if (w != s)
+				*w++ = ' ';
 			memmove(w, p, n);
 			w += n;
-			*w++ = ';';
-			*w++ = ' ';
 		}
-		p += n + (nl != NULL);
+		p += step;
 	}
-	while (w > s && (w[-1] == ' ' || w[-1] == ';'))
-		w--;
 	*w = '\0';
 }
 
