@@ -82,6 +82,8 @@ struct ykssh_sshconfig_entry {
 #define YKSSH_SSHCONFIG_FORCE		0x02	/* replace hand-edited block */
 #define YKSSH_SSHCONFIG_NO_SSH_CHECK	0x04	/* do not run ssh -G */
 #define YKSSH_SSHCONFIG_NO_BACKUP	0x08	/* no backup file */
+#define YKSSH_SSHCONFIG_NO_INCLUDE	0x10	/* Include'd files unread
+						   (fuzzing, tests) */
 
 struct ykssh_sshconfig_opts {
 	int		 flags;

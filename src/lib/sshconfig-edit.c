@@ -393,6 +393,8 @@ setup_env(const struct ykssh_sshconfig_opts *opts, struct sc_env *env,
 	*freep = NULL;
 	env->main_name = opts != NULL && opts->name != NULL ? opts->name :
 	    "config";
+	env->no_include = opts != NULL &&
+	    (opts->flags & YKSSH_SSHCONFIG_NO_INCLUDE) != 0;
 	pw = getpwuid(getuid());
 	env->local_user = pw != NULL ? pw->pw_name : NULL;
 	env->home = opts != NULL && opts->home != NULL ? opts->home :

@@ -116,6 +116,7 @@ struct sc_env {
 	const char	*ssh_dir;
 	const char	*home;
 	const char	*local_user;
+	int		 no_include;	/* treat Include'd files as empty */
 };
 
 /*

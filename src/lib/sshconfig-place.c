@@ -248,7 +248,7 @@ walk_include(struct wstate *st, const struct sc_line *l, int depth,
 	glob_t gl;
 	int saved = *active, exists, have_gl = 0;
 
-	if (*active == NO || depth >= MAX_DEPTH)
+	if (*active == NO || depth >= MAX_DEPTH || st->env->no_include)
 		return NULL;	/* ssh reads it with NEVERMATCH: inert */
 	for (i = 0; i < l->argc; i++) {
 		if ((path = include_path(st->env, l->argv[i])) == NULL) {
