@@ -343,7 +343,7 @@ is_blank(const struct sc_config *cfg, size_t i)
 /* Line indexes a removal takes out, and whether to drop one EOL before. */
 static void
 removal_span(const struct sc_config *cfg, const struct sc_block *b,
-    size_t *fromp, size_t *top, int *drop_eol)
+    size_t *fromp, size_t *top, size_t *drop_eol)
 {
 	size_t from = b->begin, to = b->end;
 
@@ -351,8 +351,10 @@ removal_span(const struct sc_config *cfg, const struct sc_block *b,
 		from--;
 	if ((b->flags & SC_SEP_AFTER) && is_blank(cfg, to + 1))
 		to++;
+	/* The end of line we added is in the style of the block's lines. */
 	*drop_eol = (b->flags & SC_ADDED_EOL) && to + 1 == cfg->n &&
-	    from > 0 && cfg->lines[from - 1].eol > 0;
+	    from > 0 && cfg->lines[from - 1].eol >= cfg->lines[b->begin].eol ?
+	    cfg->lines[b->begin].eol : 0;
 	*fromp = from;
 	*top = to;
 }
@@ -370,12 +372,10 @@ cut_block(const struct sc_config *cfg, const struct sc_block *b,
     struct sb *out)
 {
 	size_t from, to, a;
-	int drop;
+	size_t drop;
 
 	removal_span(cfg, b, &from, &to, &drop);
-	a = line_off(cfg, from);
-	if (drop)
-		a -= cfg->lines[from - 1].eol;
+	a = line_off(cfg, from) - drop;
 	sb_add(out, cfg->data, a);
 	sb_add(out, cfg->data + line_off(cfg, to + 1),
 	    cfg->len - line_off(cfg, to + 1));
@@ -462,6 +462,37 @@ toplevel_follows(const struct sc_config *cfg, size_t pos)
 			    strcmp(l->kw, "match") != 0;
 	}
 	return 0;
+}
+
+/*
+ * Never insert inside another ykssh block: go above it instead.  That is
+ * the same for ssh when only comments lie between its begin marker and
+ * the anchor, or when the anchor is at the top level (the block then ends
+ * with "Host *"); otherwise refuse.
+ */
+static struct ykssh_err *
+outside_blocks(const struct sc_config *cfg, const struct sc_hit *h,
+    size_t *pos)
+{
+	size_t i = *pos, j;
+
+	while (i > 0 && cfg->lines[i - 1].type != SC_BEGIN &&
+	    cfg->lines[i - 1].type != SC_END)
+		i--;
+	if (i == 0 || cfg->lines[i - 1].type != SC_BEGIN)
+		return NULL;
+	i--;
+	for (j = i; !h->toplevel && j < *pos; j++)
+		if (cfg->lines[j].type == SC_OPTION)
+			return ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_CONFIG,
+			    "%s wins for this host, and it is inside the "
+			    "ykssh block '%s' (line %zu)", h->where,
+			    cfg->lines[i].m_label, i + 1), "remove or fix that "
+			    "block first");
+	*pos = i;
+	while (*pos > 0 && cfg->lines[*pos - 1].type == SC_COMMENT)
+		(*pos)--;
+	return NULL;
 }
 
 static int
@@ -582,6 +613,8 @@ ykssh_sshconfig_apply_text(const char *in, size_t inlen,
 			    "a backup)");
 			goto out;
 		}
+		/* Keep the block's own line ends (the file may be mixed). */
+		eol = cfg->lines[own->begin].eol == 2 ? "\r\n" : "\n";
 		if ((err = sc_walk(cfg, host, own->begin, own->end, &env,
 		    &w)) != NULL)
 			goto out;
@@ -631,6 +664,8 @@ ykssh_sshconfig_apply_text(const char *in, size_t inlen,
 		/* Comments right above the anchor stay with it. */
 		while (pos > 0 && cfg->lines[pos - 1].type == SC_COMMENT)
 			pos--;
+		if ((err = outside_blocks(cfg, &w.hit[k], &pos)) != NULL)
+			goto out;
 		wt.reopen = w.hit[k].toplevel &&
 		    toplevel_follows(cfg, pos);
 	}

@@ -45,6 +45,9 @@ static const char *const edge_cases[] = {
 	"\n\n\n",
 	"Host a\r\nHost b\nHost c\r",
 	"\xff\xfe binary \x01\n",
+	"m\r",			/* found by the fuzzer */
+	"Host a\nm\r",
+	"Host a\r\nUser b\n",
 };
 
 static struct sc_config *
