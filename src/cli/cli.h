@@ -89,6 +89,7 @@ const struct cli_cmd *cli_find_cmd(const char *name);
 const struct cli_cmd *cli_commands(size_t *n);
 
 /* Handlers. */
+int cmd_config(struct cli *, int, char **);
 int cmd_help(struct cli *, int, char **);
 int cmd_version(struct cli *, int, char **);
 

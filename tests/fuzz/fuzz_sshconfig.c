@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Fuzzes the ssh_config editor (sshconfig-*.c) with arbitrary bytes:
+ *  - nothing crashes or leaks (ASan/UBSan);
+ *  - parse-then-print returns the input byte for byte;
+ *  - applying an entry twice gives identical bytes;
+ *  - when the input held no block of our label, apply-then-remove
+ *    returns the input byte for byte.
+ * A broken property aborts, which libFuzzer reports as a crash.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sshconfig-internal.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+static const struct ykssh_sshconfig_entry entry = {
+	.kind = YKSSH_SSHCONFIG_FIDO2, .label = "work",
+	.key_id = "SHA256:fuzz", .identity_file = "~/.ssh/id_ed25519_sk",
+};
+
+static const struct ykssh_sshconfig_entry piv = {
+	.kind = YKSSH_SSHCONFIG_PIV, .label = "piv",
+	.host = "bitbucket.org-piv", .hostname = "bitbucket.org",
+	.identity_file = "~/.ssh/piv 9a.pub", .persist = "5m",
+	.pkcs11_provider = "/usr/lib/x86_64-linux-gnu/libykcs11.so",
+};
+
+static void
+check_roundtrip(const char *d, size_t n)
+{
+	struct sc_config *cfg = NULL;
+	struct ykssh_err *e;
+	size_t i, off = 0;
+
+	if ((e = sc_parse(d, n, &cfg)) != NULL) {
+		ykssh_err_free(e);	/* only NOMEM */
+		return;
+	}
+	for (i = 0; i < cfg->n; i++) {
+		if (cfg->lines[i].raw != d + off ||
+		    memcmp(cfg->lines[i].raw, d + off, cfg->lines[i].len) != 0)
+			abort();
+		off += cfg->lines[i].len;
+	}
+	if (off != n)
+		abort();
+	sc_free(cfg);
+}
+
+static int
+has_label(const char *d, size_t n, const char *label, int *ok)
+{
+	struct ykssh_sshconfig_block *b = NULL;
+	struct ykssh_err *e;
+	size_t nb = 0, i;
+	int found = 0;
+
+	*ok = 0;
+	if ((e = ykssh_sshconfig_list(d, n, &b, &nb)) != NULL) {
+		ykssh_err_free(e);
+		return 0;
+	}
+	*ok = 1;
+	for (i = 0; i < nb; i++)
+		found |= strcmp(b[i].label, label) == 0;
+	ykssh_sshconfig_blocks_free(b, nb);
+	return found;
+}
+
+static void
+check_edit(const char *d, size_t n, const struct ykssh_sshconfig_entry *en)
+{
+	struct ykssh_sshconfig_opts o = {
+		.flags = YKSSH_SSHCONFIG_NO_INCLUDE,
+		.ssh_dir = "/nonexistent", .home = "/nonexistent",
+	};
+	struct ykssh_err *e;
+	char *a = NULL, *b = NULL, *r = NULL;
+	size_t na, nb, nr;
+	int present, ok;
+
+	present = has_label(d, n, en->label, &ok);
+	if ((e = ykssh_sshconfig_apply_text(d, n, en, &o, &a, &na,
+	    NULL)) != NULL) {
+		ykssh_err_free(e);
+		return;
+	}
+	if (!ok)
+		abort();	/* markers were broken, yet apply went on */
+	if ((e = ykssh_sshconfig_apply_text(a, na, en, &o, &b, &nb,
+	    NULL)) != NULL || nb != na || memcmp(a, b, na) != 0)
+		abort();	/* not idempotent */
+	if ((e = ykssh_sshconfig_remove_text(a, na, en->label, &o, &r,
+	    &nr)) != NULL)
+		abort();
+	if (!present && (nr != n || memcmp(r, d, n) != 0))
+		abort();	/* apply + remove lost or added bytes */
+	free(a);
+	free(b);
+	free(r);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *d = (const char *)data;
+
+	if (size > 65536)
+		return 0;
+	check_roundtrip(d, size);
+	check_edit(d, size, &entry);
+	check_edit(d, size, &piv);
+	return 0;
+}
