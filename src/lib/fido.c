@@ -89,8 +89,8 @@ ykssh_fido_err(struct ykssh_fido_dev *dev, int rc, const char *what)
 	case FIDO_ERR_PIN_NOT_SET:
 		return ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_PIN_NOT_SET,
 		    "%s: the token has no FIDO PIN (%s)", what, name),
-		    "set one with 'ykssh enroll --set-pin' or ykman fido "
-		    "access change-pin");
+		    "run ykssh enroll on a terminal to be offered to set one, "
+		    "or use 'ykman fido access change-pin'");
 	case FIDO_ERR_PIN_INVALID:
 		if (dev != NULL &&
 		    fido_dev_get_retry_count(dev->dev, &retries) != FIDO_OK)
