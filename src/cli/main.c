@@ -259,10 +259,14 @@ main(int argc, char **argv)
 			    "unknown command '%s'", argv[optind]);
 		goto out;
 	}
-	/* The handler sees argv[0] = command name and parses from 1. */
+	/*
+	 * The handler sees argv[0] = command name and parses from 1.  optind
+	 * 0 makes glibc re-initialise getopt, so the handler's options may
+	 * follow its operands (the '+' above must not stick).
+	 */
 	argc -= optind;
 	argv += optind;
-	optind = 1;
+	optind = 0;
 	status = cmd->fn(&cli, argc, argv);
 out:
 	if (fflush(stdout) != 0 && status == 0) {
