@@ -510,10 +510,11 @@ ykssh_atomicfile_write(struct ykssh_ctx *ctx, const char *path,
 			    "resolve symbolic links before writing");
 			goto out;
 		}
-		mode = st.st_mode & 07777;
+		mode = opts->mode != 0 ? opts->mode : st.st_mode & 07777;
 	} else if (errno == ENOENT) {
 		exists = 0;
-		mode = opts->new_mode != 0 ? opts->new_mode : 0600;
+		mode = opts->mode != 0 ? opts->mode :
+		    opts->new_mode != 0 ? opts->new_mode : 0600;
 	} else {
 		e = YKSSH_ERRNO(YKSSH_ERR_SYSTEM, "cannot stat %s", path);
 		goto out;

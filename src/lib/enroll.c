@@ -267,7 +267,7 @@ write_file(struct ykssh_ctx *ctx, const char *path, const void *data,
 	struct ykssh_atomicfile_opts ao;
 
 	memset(&ao, 0, sizeof(ao));
-	ao.new_mode = mode;
+	ao.mode = mode;
 	ao.backup = force;
 	ao.no_replace = !force;
 	return ykssh_atomicfile_write(ctx, path, data, len, &ao, backupp);

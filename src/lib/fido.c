@@ -70,8 +70,10 @@ ykssh_fido_set_aaguid(struct ykssh_fido_dev *dev, const uint8_t *p,
 	if (p == NULL || len != 16)
 		return;
 	format_aaguid(p, dev->aaguid);
-	if ((model = ykssh_fido_model_for_aaguid(p)) != NULL)
+	if ((model = ykssh_fido_model_for_aaguid(p)) != NULL) {
 		dev->model = model;
+		snprintf(dev->name, sizeof(dev->name), "%s", model);
+	}
 }
 
 /* Names and hints for the CTAP statuses a user can meet. */
@@ -118,6 +120,7 @@ ykssh_fido_err(struct ykssh_fido_dev *dev, int rc, const char *what)
 	case FIDO_ERR_OPERATION_DENIED:
 		return YKSSH_ERR(YKSSH_ERR_TOUCH_DENIED,
 		    "%s: the token refused the operation (%s)", what, name);
+	case FIDO_ERR_USER_ACTION_TIMEOUT:
 	case FIDO_ERR_ACTION_TIMEOUT:
 	case FIDO_ERR_USER_PRESENCE_REQUIRED:
 		return ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_TOUCH_TIMEOUT,
@@ -171,7 +174,7 @@ touch_notice(void *arg)
 
 /* Opens one path with ykssh's I/O; fills the device facts from open. */
 static struct ykssh_err *
-open_path(struct ykssh_ctx *ctx, const char *path,
+open_path(struct ykssh_ctx *ctx, const char *path, const char *product,
     struct ykssh_fido_dev **devp)
 {
 	struct ykssh_fido_dev *d;
@@ -224,7 +227,16 @@ open_path(struct ykssh_ctx *ctx, const char *path,
 	snprintf(d->firmware, sizeof(d->firmware), "%u.%u.%u",
 	    fido_dev_major(d->dev), fido_dev_minor(d->dev),
 	    fido_dev_build(d->dev));
-	snprintf(d->name, sizeof(d->name), "%s", d->model);
+	/*
+	 * What to call it in "Touch your ...": the model needs getInfo, which
+	 * enrollment does not spend; the USB product string is free.
+	 */
+	if (product != NULL && strncmp(product, "YubiKey", 7) == 0)
+		snprintf(d->name, sizeof(d->name), "YubiKey");
+	else if (product != NULL && *product != '\0')
+		snprintf(d->name, sizeof(d->name), "%s", product);
+	else
+		snprintf(d->name, sizeof(d->name), "security key");
 	ykssh_debug(ctx, "opened %s (firmware %s, PIN %s)", path,
 	    d->firmware, fido_dev_has_pin(d->dev) ? "set" : "not set");
 	*devp = d;	/* transferred */
@@ -308,7 +320,7 @@ ykssh_fido_open(struct ykssh_ctx *ctx, const char *path,
 	*devp = NULL;
 	fido_init(0);
 	if (path != NULL)
-		return open_path(ctx, path, devp);
+		return open_path(ctx, path, NULL, devp);
 
 	if ((list = fido_dev_info_new(MANIFEST_MAX)) == NULL)
 		return YKSSH_ERR(YKSSH_ERR_NOMEM, "cannot list tokens");
@@ -323,7 +335,7 @@ ykssh_fido_open(struct ykssh_ctx *ctx, const char *path,
 		struct ykssh_err *e;
 
 		if ((e = open_path(ctx, fido_dev_info_path(di),
-		    &devs[i])) != NULL) {
+		    fido_dev_info_product_string(di), &devs[i])) != NULL) {
 			if (first == NULL)
 				first = e;
 			else
