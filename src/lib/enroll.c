@@ -357,6 +357,33 @@ fill_result(struct ykssh_fido_dev *dev, const struct plan *p,
 	return NULL;
 }
 
+/*
+ * The token cannot make ed25519-sk keys: offer ecdsa-sk instead, only when
+ * the user did not ask for a type and can answer.  Returns 1 (and frees
+ * err) if the user took it.
+ */
+static int
+offer_ecdsa(const struct ykssh_enroll_opts *o, const struct ykssh_enroll_ui *ui,
+    struct ykssh_fido_dev *dev, struct ykssh_fido_enroll_req *req,
+    struct ykssh_err *err)
+{
+	char question[256];
+	const char *hint = ykssh_err_find_hint(err);
+
+	if (ykssh_err_code(err) != YKSSH_ERR_UNSUPPORTED ||
+	    req->type != YKSSH_KEY_ED25519_SK || hint == NULL ||
+	    strstr(hint, "ecdsa-sk") == NULL || o->type != YKSSH_KEY_UNSPEC ||
+	    ui == NULL || ui->confirm == NULL)
+		return 0;
+	snprintf(question, sizeof(question), "Your %s cannot make ed25519-sk "
+	    "keys. Make an ecdsa-sk key instead?", ykssh_fido_model(dev));
+	if (!ui->confirm(ui->arg, question))
+		return 0;
+	ykssh_err_free(err);
+	req->type = YKSSH_KEY_ECDSA_SK;
+	return 1;
+}
+
 static struct ykssh_err *
 make_key(struct ykssh_ctx *ctx, const struct ykssh_enroll_opts *o,
     const struct ykssh_enroll_ui *ui, struct ykssh_fido_dev *dev,
@@ -368,6 +395,8 @@ make_key(struct ykssh_ctx *ctx, const struct ykssh_enroll_opts *o,
 	int needs_pin = 0, have_pin = 0, dup;
 
 	err = ykssh_fido_enroll_check(dev, req, &needs_pin);
+	if (err != NULL && offer_ecdsa(o, ui, dev, req, err))
+		err = ykssh_fido_enroll_check(dev, req, &needs_pin);
 	if (err != NULL && ykssh_err_code(err) == YKSSH_ERR_PIN_NOT_SET) {
 		if ((err = offer_set_pin(ui, dev, pin, err)) != NULL)
 			return err;
@@ -418,21 +447,8 @@ make_key(struct ykssh_ctx *ctx, const struct ykssh_enroll_opts *o,
 			have_pin = 1;
 			continue;
 		}
-		if (ykssh_err_code(err) == YKSSH_ERR_UNSUPPORTED &&
-		    req->type == YKSSH_KEY_ED25519_SK &&
-		    ykssh_err_find_hint(err) != NULL &&
-		    strstr(ykssh_err_find_hint(err), "ecdsa-sk") != NULL &&
-		    o->type == YKSSH_KEY_UNSPEC && ui != NULL &&
-		    ui->confirm != NULL) {
-			snprintf(question, sizeof(question), "Your %s cannot "
-			    "make ed25519-sk keys. Make an ecdsa-sk key "
-			    "instead?", ykssh_fido_model(dev));
-			if (ui->confirm(ui->arg, question)) {
-				ykssh_err_free(err);
-				req->type = YKSSH_KEY_ECDSA_SK;
-				continue;
-			}
-		}
+		if (offer_ecdsa(o, ui, dev, req, err))
+			continue;
 		return err;
 	}
 	*pin_usedp = have_pin;

@@ -57,6 +57,7 @@ ykssh_fido_enroll_check(struct ykssh_fido_dev *dev,
 	int protect = (req->flags & (YKSSH_SK_RESIDENT_KEY |
 	    YKSSH_SK_USER_VERIFICATION_REQD)) != 0;
 	const char *app = app_of(req);
+	const struct ykssh_fido_info *fi = ykssh_fido_dev_info(dev);
 
 	*needs_pinp = 0;
 	if (req->type != YKSSH_KEY_ED25519_SK &&
@@ -74,8 +75,26 @@ ykssh_fido_enroll_check(struct ykssh_fido_dev *dev,
 		return YKSSH_ERR(YKSSH_ERR_USAGE,
 		    "the user id has %zu bytes; at most %d are allowed",
 		    req->user_len, YKSSH_FIDO_USER_ID_LEN - 1);
-	if (!protect)
+	/* Known from getInfo: say so now rather than spend a request. */
+	if (fi->valid && !ykssh_fido_supports_type(dev, req->type))
+		return ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_UNSUPPORTED,
+		    "%s cannot make %s keys%s", dev->name,
+		    req->type == YKSSH_KEY_ED25519_SK ? "ed25519-sk" :
+		    "ecdsa-sk", req->type == YKSSH_KEY_ED25519_SK ?
+		    " (YubiKey firmware before 5.2.3 has no Ed25519)" : ""),
+		    req->type == YKSSH_KEY_ED25519_SK ? "use --type ecdsa-sk" :
+		    "use --type ed25519-sk");
+	/*
+	 * A token with a PIN wants it for every new key unless it says
+	 * otherwise (CTAP 2.1 makeCredUvNotRqd): ask before the first
+	 * request instead of after a refusal.
+	 */
+	if (!protect) {
+		if (fi->valid && ykssh_fido_has_pin(dev) &&
+		    (!fi->make_cred_uv_not_rqd || fi->always_uv))
+			*needs_pinp = 1;
 		return NULL;
+	}
 	if (!ykssh_fido_supports_cred_prot(dev))
 		return ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_UNSUPPORTED,
 		    "%s cannot protect resident or verify-required keys "

@@ -5,6 +5,7 @@
 
 #include <fido.h>
 
+#include "fido-io.h"
 #include "ykssh/fido.h"
 
 struct ykssh_fido_dev {
@@ -28,6 +29,9 @@ struct ykssh_err *ykssh_fido_err(struct ykssh_fido_dev *dev, int rc,
 /* Records the AAGUID (16 bytes) and derives the model name. */
 void ykssh_fido_set_aaguid(struct ykssh_fido_dev *dev, const uint8_t *p,
     size_t len);
+/* The getInfo reply captured when the token was opened. */
+const struct ykssh_fido_info *ykssh_fido_dev_info(
+    const struct ykssh_fido_dev *dev);
 /* The model for a 16-byte AAGUID, or NULL if unknown. */
 const char *ykssh_fido_model_for_aaguid(const uint8_t *aaguid);
 

@@ -23,6 +23,9 @@
 #define CTAPHID_CBOR		0x90
 #define CTAPHID_CANCEL		0x91
 #define CTAPHID_KEEPALIVE	0xbb
+#define CTAP_CBOR_GETINFO	0x04
+/* getInfo replies are small; a YubiKey's is about 250 bytes. */
+#define INFO_MAX		2048
 #define KEEPALIVE_UPNEEDED	2
 /* Poll slice: how quickly Ctrl-C reaches the token. */
 #define SLICE_MS		100
@@ -41,6 +44,13 @@ struct handle {
 	uint8_t			 cid[4];	/* channel of the last request */
 	unsigned long		 requests;
 	unsigned long		 ctap[256];
+	/* capture of the getInfo reply libfido2 asks for when opening */
+	int			 info_capturing;
+	size_t			 info_total;
+	size_t			 info_len;
+	uint8_t			 info_seq;
+	uint8_t			 info_buf[INFO_MAX];
+	struct ykssh_fido_info	 info;
 };
 
 int
@@ -233,10 +243,50 @@ send_cancel(struct handle *h)
 	h->cancel_sent = 1;
 }
 
+/* Collects the getInfo reply as libfido2 receives it. */
+static void
+capture_info(struct handle *h, const uint8_t *r)
+{
+	size_t n;
+
+	if ((r[4] & CTAPHID_INIT_BIT) != 0) {
+		if (r[4] != CTAPHID_CBOR)
+			return;
+		h->info_total = ((size_t)r[5] << 8) | r[6];
+		if (h->info_total == 0 || h->info_total > INFO_MAX) {
+			h->info_capturing = 0;
+			return;
+		}
+		n = h->info_total < 57 ? h->info_total : 57;
+		memcpy(h->info_buf, r + 7, n);
+		h->info_len = n;
+		h->info_seq = 0;
+	} else {
+		if (h->info_len == 0 || r[4] != h->info_seq++) {
+			h->info_capturing = 0;
+			return;
+		}
+		n = h->info_total - h->info_len < 59 ?
+		    h->info_total - h->info_len : 59;
+		memcpy(h->info_buf + h->info_len, r + 5, n);
+		h->info_len += n;
+	}
+	if (h->info_len == h->info_total) {
+		h->info_capturing = 0;
+		if (ykssh_fido_info_parse(h->info_buf, h->info_len,
+		    &h->info) != 0)
+			memset(&h->info, 0, sizeof(h->info));
+	}
+}
+
 static void
 watch(struct handle *h, const uint8_t *r)
 {
-	if (r[4] != CTAPHID_KEEPALIVE || memcmp(r, h->cid, 4) != 0)
+	if (memcmp(r, h->cid, 4) != 0)
+		return;
+	if (h->info_capturing && r[4] != CTAPHID_KEEPALIVE)
+		capture_info(h, r);
+	if (r[4] != CTAPHID_KEEPALIVE)
 		return;
 	if (r[7] == KEEPALIVE_UPNEEDED && !h->touched) {
 		h->touched = 1;
@@ -333,8 +383,14 @@ io_write(void *handle, const unsigned char *buf, size_t len)
 	if ((buf[5] & CTAPHID_INIT_BIT) != 0) {
 		memcpy(h->cid, buf + 1, sizeof(h->cid));
 		h->requests++;
-		if (buf[5] == CTAPHID_CBOR)
+		h->info_capturing = 0;
+		if (buf[5] == CTAPHID_CBOR) {
 			h->ctap[buf[8]]++;
+			if (buf[8] == CTAP_CBOR_GETINFO) {
+				h->info_capturing = 1;
+				h->info_len = 0;
+			}
+		}
 	}
 	if (send_report(h, buf + 1) != 0)
 		return -1;
@@ -370,6 +426,14 @@ ykssh_fido_io_rearm_touch(void *handle)
 
 	h->touched = 0;
 	h->cancel_sent = 0;
+}
+
+const struct ykssh_fido_info *
+ykssh_fido_io_info(const void *handle)
+{
+	const struct handle *h = handle;
+
+	return &h->info;
 }
 
 unsigned long

@@ -23,6 +23,7 @@
 #define YKSSH_YKSSH_FIDO_IO_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <fido.h>
 
@@ -35,6 +36,29 @@
 #define YKSSH_FIDO_IO_OPEN_SILENCE_MS	3000
 
 typedef void ykssh_fido_io_touch_fn(void *arg);
+
+/* What ykssh reads from the token's getInfo reply (fido-info.c). */
+struct ykssh_fido_info {
+	int		valid;
+	int		has_aaguid;
+	uint8_t		aaguid[16];
+	uint64_t	firmware;		/* 0: not reported */
+	int		client_pin;		/* -1 absent, 0 not set, 1 set */
+	int		make_cred_uv_not_rqd;
+	int		always_uv;
+	int		algorithms_listed;
+	int		eddsa;
+	int		es256;
+};
+
+/*
+ * Parses a CTAPHID CBOR reply to getInfo (status byte + map).  0 on
+ * success; -1 if it is not a well-formed successful reply.
+ */
+int ykssh_fido_info_parse(const uint8_t *reply, size_t len,
+    struct ykssh_fido_info *info);
+/* The getInfo reply seen on this handle (valid == 0 if none). */
+const struct ykssh_fido_info *ykssh_fido_io_info(const void *handle);
 
 /* The four libfido2 callbacks. */
 void ykssh_fido_io_functions(fido_dev_io_t *io);

@@ -164,6 +164,33 @@ ykssh_fido_err(struct ykssh_fido_dev *dev, int rc, const char *what)
 	}
 }
 
+/* YubiKeys report firmware 5.4.3 as 0x050403. */
+static void
+set_firmware(struct ykssh_fido_dev *dev, uint64_t v)
+{
+	if (v != 0 && v <= 0xffffff)
+		snprintf(dev->firmware, sizeof(dev->firmware), "%u.%u.%u",
+		    (unsigned)(v >> 16), (unsigned)((v >> 8) & 0xff),
+		    (unsigned)(v & 0xff));
+}
+
+/* The getInfo libfido2 fetched when opening, as our I/O captured it. */
+static void
+learn_from_info(struct ykssh_fido_dev *dev, const struct ykssh_fido_info *fi)
+{
+	if (!fi->valid)
+		return;
+	if (fi->has_aaguid)
+		ykssh_fido_set_aaguid(dev, fi->aaguid, sizeof(fi->aaguid));
+	set_firmware(dev, fi->firmware);
+}
+
+const struct ykssh_fido_info *
+ykssh_fido_dev_info(const struct ykssh_fido_dev *dev)
+{
+	return ykssh_fido_io_info(fido_dev_io_handle(dev->dev));
+}
+
 static void
 touch_notice(void *arg)
 {
@@ -227,6 +254,7 @@ open_path(struct ykssh_ctx *ctx, const char *path, const char *product,
 	snprintf(d->firmware, sizeof(d->firmware), "%u.%u.%u",
 	    fido_dev_major(d->dev), fido_dev_minor(d->dev),
 	    fido_dev_build(d->dev));
+	learn_from_info(d, ykssh_fido_io_info(fido_dev_io_handle(d->dev)));
 	/*
 	 * What to call it in "Touch your ...": the model needs getInfo, which
 	 * enrollment does not spend; the USB product string is free.
@@ -434,9 +462,6 @@ ykssh_fido_supports_credman(const struct ykssh_fido_dev *dev)
 static int
 fetch_info(struct ykssh_fido_dev *dev)
 {
-	char fw[16];
-	uint64_t v;
-
 	if (dev->info != NULL)
 		return 0;
 	if ((dev->info = fido_cbor_info_new()) == NULL)
@@ -447,12 +472,7 @@ fetch_info(struct ykssh_fido_dev *dev)
 	}
 	ykssh_fido_set_aaguid(dev, fido_cbor_info_aaguid_ptr(dev->info),
 	    fido_cbor_info_aaguid_len(dev->info));
-	/* YubiKeys report firmware 5.4.3 as 0x050403. */
-	if ((v = fido_cbor_info_fwversion(dev->info)) != 0 && v <= 0xffffff) {
-		snprintf(fw, sizeof(fw), "%u.%u.%u", (unsigned)(v >> 16),
-		    (unsigned)((v >> 8) & 0xff), (unsigned)(v & 0xff));
-		memcpy(dev->firmware, fw, sizeof(fw));
-	}
+	set_firmware(dev, fido_cbor_info_fwversion(dev->info));
 	return 0;
 }
 
@@ -463,12 +483,18 @@ ykssh_fido_supports_type(const struct ykssh_fido_dev *dev,
 	struct ykssh_fido_dev *d = (struct ykssh_fido_dev *)(uintptr_t)dev;
 	int want, i, n;
 
+	const struct ykssh_fido_info *fi = ykssh_fido_dev_info(dev);
+
 	if (type == YKSSH_KEY_ED25519_SK)
 		want = COSE_EDDSA;
 	else if (type == YKSSH_KEY_ECDSA_SK)
 		want = COSE_ES256;
 	else
 		return 0;
+	if (fi->valid && fi->algorithms_listed)
+		return want == COSE_EDDSA ? fi->eddsa : fi->es256;
+	if (fi->valid)
+		return want == COSE_ES256;	/* CTAP 2.0: ES256 only */
 	if (fetch_info(d) != 0)
 		return -1;
 	n = (int)fido_cbor_info_algorithm_count(d->info);
