@@ -46,7 +46,8 @@ struct ykssh_enroll_ui {
 
 struct ykssh_enroll_opts {
 	const char	*home;		/* required: the user's home */
-	const char	*device;	/* NULL: discover */
+	const char *const *devices;	/* tokens to choose among; */
+	size_t		 ndevices;	/* 0: every token plugged in */
 	enum ykssh_keytype type;	/* UNSPEC: ED25519_SK */
 	const char	*application;	/* NULL: "ssh:" (ssh:LABEL if
 					   resident with a label) */

@@ -2,14 +2,13 @@
 /*
  * FIDO2 tokens through libfido2.
  *
- *	ykssh_fido_open(ctx, path, &dev)      find and open a token
+ *	ykssh_fido_open(ctx, paths, n, &dev)  find and open a token
  *	ykssh_fido_enroll(dev, &req, pin, &e) makeCredential -> sk key
  *	ykssh_fido_enrollment_key(e)          the key for the stub/.pub
  *	ykssh_fido_close(dev)
  *
- * Paths: NULL (discover: the one token, or the one the user touches),
- * "/dev/hidrawN", or "udp://HOST:PORT[?local=PORT]" for HID-over-UDP
- * simulators.  Every token is driven through ykssh's own report I/O
+ * Paths: "/dev/hidrawN", or "udp://HOST:PORT[?local=PORT]" for
+ * HID-over-UDP simulators; none means every token plugged in.  Every token is driven through ykssh's own report I/O
  * (libfido2 custom I/O), so the front end is told through the context's
  * notice callback exactly when the token waits for a touch, and Ctrl-C
  * (the context's cancel flag) sends CTAPHID_CANCEL.
@@ -41,14 +40,20 @@
 
 struct ykssh_fido_dev;
 
+#define YKSSH_FIDO_MAX_DEVICES		16
+
 /*
- * Opens a token (see above).  Errors: DEVICE_NOT_FOUND (none attached, or
- * path missing: the hint says what to check), PERMISSION (no access to the
- * hidraw node: udev rules), DEVICE, TOUCH_TIMEOUT (several tokens and none
- * touched), UNSUPPORTED (a U2F-only token).
+ * Opens a token: the one path given; with several paths (or none: every
+ * token plugged in) the one that opens, or, when several do, the one the
+ * user touches (the context's SELECT_BY_TOUCH notice), as ssh-keygen does.
+ * Errors: DEVICE_NOT_FOUND (none attached, or path missing: the hint says
+ * what to check), PERMISSION (no access to the hidraw node: udev rules),
+ * DEVICE, TOUCH_TIMEOUT (several tokens and none touched), UNSUPPORTED (a
+ * U2F-only token), USAGE (too many paths).
  */
-struct ykssh_err *ykssh_fido_open(struct ykssh_ctx *ctx, const char *path,
-    struct ykssh_fido_dev **devp) YKSSH_MUST_CHECK;
+struct ykssh_err *ykssh_fido_open(struct ykssh_ctx *ctx,
+    const char *const *paths, size_t npaths, struct ykssh_fido_dev **devp)
+    YKSSH_MUST_CHECK;
 /* Cancels anything pending and closes.  NULL is ok. */
 void ykssh_fido_close(struct ykssh_fido_dev *dev);
 

@@ -15,6 +15,7 @@
 #include "prompt.h"
 #include "ykssh/atomicfile.h"
 #include "ykssh/enroll.h"
+#include "ykssh/fido.h"
 #include "ykssh/sshkey.h"
 
 #define CHALLENGE_MAX	(64 * 1024)
@@ -47,7 +48,8 @@ const struct cli_cmd cli_cmd_enroll = {
 	"                        -O write-attestation does\n"
 	"  --challenge FILE      challenge for the attestation (default random)\n"
 	"  --device PATH         the token: /dev/hidrawN, or\n"
-	"                        udp://HOST:PORT[?local=PORT] for a simulator\n"
+	"                        udp://HOST:PORT[?local=PORT] for a simulator;\n"
+	"                        repeat it to choose among several by touch\n"
 	"                        (default: the one plugged in, or the one you\n"
 	"                        touch when several are)\n"
 	"  --force               replace existing files (backups are kept) and\n"
@@ -243,6 +245,7 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	static volatile sig_atomic_t cancelled;
+	const char *devices[YKSSH_FIDO_MAX_DEVICES];
 	struct ykssh_enroll_opts o;
 	struct ykssh_enroll_ui ui;
 	struct ykssh_enroll_result *r = NULL;
@@ -300,7 +303,12 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 			challenge_path = optarg;
 			break;
 		case OPT_DEVICE:
-			o.device = optarg;
+			if (o.ndevices == YKSSH_FIDO_MAX_DEVICES)
+				return cli_usage_error(cli, &cli_cmd_enroll,
+				    "at most %d --device options",
+				    YKSSH_FIDO_MAX_DEVICES);
+			devices[o.ndevices++] = optarg;
+			o.devices = devices;
 			break;
 		case OPT_FORCE:
 			o.force = 1;

@@ -490,7 +490,8 @@ ykssh_enroll_fido(struct ykssh_ctx *ctx, const struct ykssh_enroll_opts *o,
 	req.challenge = o->challenge;
 	req.challenge_len = o->challenge_len;
 
-	if ((err = ykssh_fido_open(ctx, o->device, &dev)) != NULL ||
+	if ((err = ykssh_fido_open(ctx, o->devices, o->ndevices,
+	    &dev)) != NULL ||
 	    (err = make_key(ctx, o, ui, dev, &req, pin, &e,
 	    &r->pin_used)) != NULL)
 		goto out;

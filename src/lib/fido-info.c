@@ -87,6 +87,21 @@ uint_key(const cbor_item_t *item, uint64_t *k)
 	return 1;
 }
 
+/*
+ * libcbor 0.8's cbor_is_bool() asserts that a float/ctrl item is a simple
+ * value: a float (0xf9..0xfb) from a device would abort us.  Ask only
+ * about simple values.
+ */
+static int
+get_bool(const cbor_item_t *v, int *b)
+{
+	if (!cbor_isa_float_ctrl(v) || cbor_float_get_width(v) !=
+	    CBOR_FLOAT_0 || !cbor_is_bool(v))
+		return 0;
+	*b = cbor_get_bool(v);
+	return 1;
+}
+
 static void
 read_options(const cbor_item_t *map, struct ykssh_fido_info *fi)
 {
@@ -94,12 +109,10 @@ read_options(const cbor_item_t *map, struct ykssh_fido_info *fi)
 	size_t i;
 
 	for (i = 0; i < cbor_map_size(map); i++) {
-		const cbor_item_t *v = pairs[i].value;
 		int b;
 
-		if (!cbor_is_bool(v))
+		if (!get_bool(pairs[i].value, &b))
 			continue;
-		b = cbor_get_bool(v);
 		if (text_is(pairs[i].key, "makeCredUvNotRqd"))
 			fi->make_cred_uv_not_rqd = b;
 		else if (text_is(pairs[i].key, "clientPin"))

@@ -15,7 +15,6 @@
 #include "fido-internal.h"
 #include "fido-io.h"
 
-#define MANIFEST_MAX		16
 #define SELECT_TIMEOUT_MS	15000
 #define SELECT_POLL_MS		50
 
@@ -254,7 +253,6 @@ open_path(struct ykssh_ctx *ctx, const char *path, const char *product,
 	snprintf(d->firmware, sizeof(d->firmware), "%u.%u.%u",
 	    fido_dev_major(d->dev), fido_dev_minor(d->dev),
 	    fido_dev_build(d->dev));
-	learn_from_info(d, ykssh_fido_io_info(fido_dev_io_handle(d->dev)));
 	/*
 	 * What to call it in "Touch your ...": the model needs getInfo, which
 	 * enrollment does not spend; the USB product string is free.
@@ -265,6 +263,8 @@ open_path(struct ykssh_ctx *ctx, const char *path, const char *product,
 		snprintf(d->name, sizeof(d->name), "%s", product);
 	else
 		snprintf(d->name, sizeof(d->name), "security key");
+	/* The model, when its AAGUID is known, names it better. */
+	learn_from_info(d, ykssh_fido_io_info(fido_dev_io_handle(d->dev)));
 	ykssh_debug(ctx, "opened %s (firmware %s, PIN %s)", path,
 	    d->firmware, fido_dev_has_pin(d->dev) ? "set" : "not set");
 	*devp = d;	/* transferred */
@@ -335,68 +335,87 @@ select_by_touch(struct ykssh_ctx *ctx, struct ykssh_fido_dev **devs,
 	    "touch the key you want to use, or name it with --device");
 }
 
-struct ykssh_err *
-ykssh_fido_open(struct ykssh_ctx *ctx, const char *path,
-    struct ykssh_fido_dev **devp)
+/*
+ * Opens every candidate; one that opens is used as it is, several are
+ * chosen among by touch.  The first failure is reported when none opens.
+ */
+static struct ykssh_err *
+open_some(struct ykssh_ctx *ctx, const char *const *paths,
+    const char *const *products, size_t n, struct ykssh_fido_dev **devp)
 {
-	fido_dev_info_t *list = NULL;
-	struct ykssh_fido_dev *devs[MANIFEST_MAX] = { NULL };
-	struct ykssh_err *err = NULL, *first = NULL;
-	size_t n = 0, i, opened = 0;
-	int rc;
+	struct ykssh_fido_dev *devs[YKSSH_FIDO_MAX_DEVICES] = { NULL };
+	struct ykssh_err *err = NULL, *first = NULL, *e;
+	size_t i, opened = 0;
 
-	*devp = NULL;
-	fido_init(0);
-	if (path != NULL)
-		return open_path(ctx, path, NULL, devp);
-
-	if ((list = fido_dev_info_new(MANIFEST_MAX)) == NULL)
-		return YKSSH_ERR(YKSSH_ERR_NOMEM, "cannot list tokens");
-	if ((rc = fido_dev_info_manifest(list, MANIFEST_MAX, &n)) !=
-	    FIDO_OK) {
-		err = YKSSH_ERR(YKSSH_ERR_DEVICE, "cannot list tokens: %s",
-		    fido_strerr(rc));
-		goto out;
-	}
 	for (i = 0; i < n; i++) {
-		const fido_dev_info_t *di = fido_dev_info_ptr(list, i);
-		struct ykssh_err *e;
-
-		if ((e = open_path(ctx, fido_dev_info_path(di),
-		    fido_dev_info_product_string(di), &devs[i])) != NULL) {
-			if (first == NULL)
-				first = e;
-			else
-				ykssh_err_free(e);
-		} else
+		if ((e = open_path(ctx, paths[i], products != NULL ?
+		    products[i] : NULL, &devs[i])) == NULL)
 			opened++;
+		else if (first == NULL)
+			first = e;
+		else
+			ykssh_err_free(e);
 	}
 	if (opened == 0) {
-		if (first != NULL) {
-			err = first;
-			first = NULL;
-		} else
-			err = ykssh_err_hint(YKSSH_ERR(
-			    YKSSH_ERR_DEVICE_NOT_FOUND,
-			    "no FIDO token found"),
-			    "plug in your YubiKey; if it is plugged in, run "
-			    "'ykssh doctor'");
-		goto out;
-	}
-	if (opened == 1) {
+		err = first;
+		first = NULL;
+	} else if (opened == 1) {
 		for (i = 0; i < n; i++)
 			if (devs[i] != NULL) {
 				*devp = devs[i];	/* transferred */
 				devs[i] = NULL;
 			}
-		goto out;
-	}
-	err = select_by_touch(ctx, devs, n, devp);
-out:
-	for (i = 0; i < MANIFEST_MAX; i++)
+	} else
+		err = select_by_touch(ctx, devs, n, devp);
+	for (i = 0; i < n; i++)
 		ykssh_fido_close(devs[i]);
 	ykssh_err_free(first);
-	fido_dev_info_free(&list, MANIFEST_MAX);
+	return err;
+}
+
+struct ykssh_err *
+ykssh_fido_open(struct ykssh_ctx *ctx, const char *const *paths,
+    size_t npaths, struct ykssh_fido_dev **devp)
+{
+	const char *found[YKSSH_FIDO_MAX_DEVICES], *products[
+	    YKSSH_FIDO_MAX_DEVICES];
+	fido_dev_info_t *list = NULL;
+	struct ykssh_err *err = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	*devp = NULL;
+	fido_init(0);
+	if (npaths > YKSSH_FIDO_MAX_DEVICES)
+		return YKSSH_ERR(YKSSH_ERR_USAGE,
+		    "at most %d tokens can be named", YKSSH_FIDO_MAX_DEVICES);
+	if (npaths == 1)
+		return open_path(ctx, paths[0], NULL, devp);
+	if (npaths > 1)
+		return open_some(ctx, paths, NULL, npaths, devp);
+
+	if ((list = fido_dev_info_new(YKSSH_FIDO_MAX_DEVICES)) == NULL)
+		return YKSSH_ERR(YKSSH_ERR_NOMEM, "cannot list tokens");
+	if ((rc = fido_dev_info_manifest(list, YKSSH_FIDO_MAX_DEVICES,
+	    &n)) != FIDO_OK) {
+		err = YKSSH_ERR(YKSSH_ERR_DEVICE, "cannot list tokens: %s",
+		    fido_strerr(rc));
+		goto out;
+	}
+	if (n == 0) {
+		err = ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_DEVICE_NOT_FOUND,
+		    "no FIDO token found"), "plug in your YubiKey; if it is "
+		    "plugged in, run 'ykssh doctor'");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		found[i] = fido_dev_info_path(fido_dev_info_ptr(list, i));
+		products[i] = fido_dev_info_product_string(
+		    fido_dev_info_ptr(list, i));
+	}
+	err = open_some(ctx, found, products, n, devp);
+out:
+	fido_dev_info_free(&list, YKSSH_FIDO_MAX_DEVICES);
 	return err;
 }
 

@@ -383,8 +383,8 @@ class TestFailures(EnrollTest):
         self.token.control("up delay 600")
         p = self.ykssh()
         self.assertEqual(p.returncode, 0, p.stderr)
-        # Named as far as it is known before the key exists.
-        self.assertIn("Touch your security key now.", p.stderr)
+        # Named from the getInfo reply libfido2 fetched when opening.
+        self.assertIn("Touch your YubiKey 5 Series now.", p.stderr)
 
     def test_wrong_pin_shows_retries_and_stops(self):
         self.set_pin()
@@ -466,6 +466,38 @@ class TestFailures(EnrollTest):
         # The token saw the cancel and is free for the next request.
         self.token.control("up approve")
         self.enroll_ok()
+
+
+class TestSeveralTokens(EnrollTest):
+    def test_touch_selects_the_token(self):
+        other = SimToken(FIDOSIM, workdir=os.path.join(self.tmp, "other"))
+        os.makedirs(other.workdir)
+        other.start()
+        try:
+            # The first token is never touched; the second is.
+            self.token.control("up-timeout 30000")
+            self.token.control("up never")
+            p = e2elib.run([YKSSH, "--json", "enroll",
+                            "--device", self.device(),
+                            "--device", "udp://127.0.0.1:%d?local=0" %
+                            other.port], env=self.env(), timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("touch the one to use", p.stderr)
+            r = json.loads(p.stdout)
+            self.assertEqual(r["token"]["path"],
+                             "udp://127.0.0.1:%d?local=0" % other.port)
+            self.check_with_ssh_keygen(r)
+            # The key was made on the touched token: it can sign with it.
+            self.start_sshd()
+            self.sshd.authorize(r["public_key"])
+            self.assert_login(r["stub"], env=self.env(
+                YKSSH_SK_DEVICE="udp://127.0.0.1:%d?local=0" % other.port))
+            # The untouched token's wait was cancelled, not left hanging.
+            self.token.control("up approve")
+            self.enroll_ok()
+        finally:
+            self.assertEqual(other.stop(), 0)
+            other.cleanup()
 
 
 class TestNoEddsa(EnrollTest):
