@@ -93,6 +93,7 @@ const struct cli_cmd *const *cli_commands(size_t *n);
 extern const struct cli_cmd cli_cmd_config;
 extern const struct cli_cmd cli_cmd_enroll;
 extern const struct cli_cmd cli_cmd_help;
+extern const struct cli_cmd cli_cmd_register;
 extern const struct cli_cmd cli_cmd_version;
 
 /*

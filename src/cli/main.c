@@ -18,6 +18,7 @@
 /* The command table: drives dispatch, --help and the man page check. */
 static const struct cli_cmd *const commands[] = {
 	&cli_cmd_enroll,
+	&cli_cmd_register,
 	&cli_cmd_config,
 	&cli_cmd_help,
 	&cli_cmd_version,

@@ -210,6 +210,32 @@ cli_read_secret(const char *prompt, struct ykssh_secret *s)
 }
 
 struct ykssh_err *
+cli_read_text(const char *prompt, char **textp)
+{
+	struct ykssh_secret *s;
+	struct ykssh_err *err = NULL;
+	int fd, how, status;
+
+	*textp = NULL;
+	if ((s = ykssh_secret_new(512)) == NULL)
+		return YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
+	how = use_askpass(&fd);
+	if (how < 0)
+		err = YKSSH_ERR(YKSSH_ERR_USAGE,
+		    "an answer is needed and there is no terminal to ask on");
+	else if (how == 1)
+		err = run_askpass(prompt, s, 0, &status);
+	else {
+		err = read_tty(fd, prompt, s, 1);
+		close(fd);
+	}
+	if (err == NULL && (*textp = strdup(ykssh_secret_str(s))) == NULL)
+		err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
+	ykssh_secret_free(s);
+	return err;
+}
+
+struct ykssh_err *
 cli_read_new_secret(const char *what, struct ykssh_secret *s)
 {
 	struct ykssh_secret *again;

@@ -26,6 +26,9 @@ void cli_release_interrupt(void);
  */
 struct ykssh_err *cli_read_secret(const char *prompt, struct ykssh_secret *s)
     YKSSH_MUST_CHECK;
+/* A line of plain text (echoed on a terminal); *textp is malloc'd. */
+struct ykssh_err *cli_read_text(const char *prompt, char **textp)
+    YKSSH_MUST_CHECK;
 /* Asks twice; the two must match. */
 struct ykssh_err *cli_read_new_secret(const char *what,
     struct ykssh_secret *s) YKSSH_MUST_CHECK;

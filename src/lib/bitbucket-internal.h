@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Internals of the bitbucket module, for bitbucket*.c and their tests. */
+#ifndef YKSSH_BITBUCKET_INTERNAL_H
+#define YKSSH_BITBUCKET_INTERNAL_H
+
+#include <curl/curl.h>
+
+#include "ykssh/bitbucket.h"
+
+struct ykssh_bb {
+	struct ykssh_ctx	*ctx;
+	enum ykssh_bb_product	 product;
+	char			*base;		/* no trailing slash */
+	char			*origin;	/* scheme://host[:port] */
+	char			*account;	/* Cloud: "{uuid}" once known */
+	const struct ykssh_bb_credentials *cred;
+	CURL			*curl;
+	int			 timeout_ms;
+	int			 max_retries;
+	int			 max_wait_s;
+	unsigned long		 requests;
+	unsigned long		 connections;
+};
+
+struct ykssh_bb_reply {
+	long	 status;
+	char	*body;		/* NUL-terminated, len bytes */
+	size_t	 len;
+	long	 retry_after;	/* seconds, -1 if absent */
+};
+
+void ykssh_bb_reply_clear(struct ykssh_bb_reply *r);
+
+/* Sets up the handle every request of this client uses (auth, TLS). */
+struct ykssh_err *ykssh_bb_http_init(struct ykssh_bb *bb, const char *cacert)
+    YKSSH_MUST_CHECK;
+/*
+ * One request with the retry policy: GET and DELETE (idempotent) are
+ * retried on 429 (Retry-After, bounded), 5xx and dropped connections with
+ * backoff; POST only on 429 (not processed).  A non-2xx final status is
+ * returned in *r, not as an error: the caller maps it (ykssh_bb_status_err).
+ */
+struct ykssh_err *ykssh_bb_request(struct ykssh_bb *bb, const char *method,
+    const char *url, const char *json_body, struct ykssh_bb_reply *r)
+    YKSSH_MUST_CHECK;
+/* The error for an HTTP status and its body (product-specific shapes). */
+struct ykssh_err *ykssh_bb_status_err(const struct ykssh_bb *bb,
+    const struct ykssh_bb_reply *r, const char *what) YKSSH_MUST_CHECK;
+
+/* JSON (bitbucket-json.c): all strict, all bounded. */
+struct ykssh_err *ykssh_bb_json_page(enum ykssh_bb_product product,
+    const char *body, size_t len, struct ykssh_bb_keylist *append,
+    char **cloud_next, long *dc_next_start) YKSSH_MUST_CHECK;
+struct ykssh_err *ykssh_bb_json_key(enum ykssh_bb_product product,
+    const char *body, size_t len, struct ykssh_bb_key **keyp)
+    YKSSH_MUST_CHECK;
+struct ykssh_err *ykssh_bb_json_user(const char *body, size_t len, char **uuidp)
+    YKSSH_MUST_CHECK;
+struct ykssh_err *ykssh_bb_json_version(const char *body, size_t len,
+    char **versionp) YKSSH_MUST_CHECK;
+/*
+ * The server's error message (Cloud {"error":{"message"}} or DC
+ * {"errors":[{"message"}]}), and for Cloud scope errors the required and
+ * granted scopes.  Never fails: missing parts are NULL.
+ */
+void ykssh_bb_json_error(const char *body, size_t len, char **messagep,
+    char **requiredp, char **grantedp);
+
+#endif /* YKSSH_BITBUCKET_INTERNAL_H */
