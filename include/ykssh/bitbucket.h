@@ -145,6 +145,14 @@ struct ykssh_bb_keylist {
 void ykssh_bb_key_free(struct ykssh_bb_key *k);
 void ykssh_bb_keylist_free(struct ykssh_bb_keylist *l);
 
+/*
+ * The label ykssh gives a key when none is chosen: "<comment> <TYPE>
+ * <YYYY-MM-DD>" (e.g. "alice@laptop ED25519-SK 2026-11-24"); NULL on
+ * allocation failure.
+ */
+char *ykssh_bb_default_label(const struct ykssh_sshkey *key,
+    const char *comment);
+
 /* Every key of the authenticated account (all pages). */
 struct ykssh_err *ykssh_bb_list(struct ykssh_bb *bb,
     struct ykssh_bb_keylist **listp) YKSSH_MUST_CHECK;

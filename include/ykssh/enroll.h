@@ -82,6 +82,48 @@ struct ykssh_enroll_result {
 	unsigned long	 ctap_requests;		/* CTAPHID requests sent */
 };
 
+/*
+ * After the key exists: the ~/.ssh/config entry and the registration.
+ *
+ * The entry is named after the label (default: the stub's file name) and
+ * points the host at the stub.  Host: the given alias; else the server's
+ * SSH host (bitbucket.org, or the Data Center host with port 7999), and
+ * when another ykssh entry already owns that name, the alias
+ * "<host>-<label>" with HostName set (git remotes then use the alias).
+ */
+struct ykssh_bb;
+struct ykssh_bb_server;
+
+struct ykssh_enroll_wire_opts {
+	int		 no_config;
+	const char	*config_path;	/* NULL: ~/.ssh/config */
+	const char	*host;		/* alias, or NULL (see above) */
+	const char	*persist;	/* ControlPersist, or NULL */
+	struct ykssh_bb	*bb;		/* NULL: do not register */
+	const struct ykssh_bb_server *srv;	/* required with bb */
+	const char	*bb_label;	/* registration label */
+	unsigned	 expires_days;
+};
+
+struct ykssh_enroll_wired {
+	char		*config_path;	/* NULL if no entry was written */
+	char		*config_label;
+	char		*host;		/* what to use in git URLs */
+	char		*hostname;	/* NULL unless an alias */
+	unsigned	 port;
+	size_t		 config_line;
+	char		*config_backup;
+	char		*bb_id;		/* NULL if not registered */
+	char		*bb_label;
+	int		 bb_already;
+};
+
+struct ykssh_err *ykssh_enroll_wire(struct ykssh_ctx *ctx,
+    const struct ykssh_enroll_opts *o, const struct ykssh_enroll_result *r,
+    const struct ykssh_enroll_wire_opts *w, struct ykssh_enroll_wired **wiredp)
+    YKSSH_MUST_CHECK;
+void ykssh_enroll_wired_free(struct ykssh_enroll_wired *w);
+
 /* Errors: see fido.h, plus FILE_EXISTS, PERMISSION, UNSAFE_FILE, SYSTEM. */
 struct ykssh_err *ykssh_enroll_fido(struct ykssh_ctx *ctx,
     const struct ykssh_enroll_opts *opts, const struct ykssh_enroll_ui *ui,

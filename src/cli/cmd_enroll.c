@@ -4,16 +4,18 @@
  * uses.  Options follow ssh-keygen -t ...-sk -O ... ; the logic is in the
  * library (enroll.h); this file parses, prompts and reports.
  */
-#include <pwd.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "bbsetup.h"
 #include "cli.h"
 #include "prompt.h"
 #include "ykssh/atomicfile.h"
+#include "ykssh/bitbucket.h"
 #include "ykssh/enroll.h"
 #include "ykssh/fido.h"
 #include "ykssh/sshkey.h"
@@ -54,6 +56,19 @@ const struct cli_cmd cli_cmd_enroll = {
 	"                        touch when several are)\n"
 	"  --force               replace existing files (backups are kept) and\n"
 	"                        an existing resident key without asking\n"
+	"Then the key is registered with Bitbucket and ~/.ssh/config points\n"
+	"the Bitbucket host at it (registration first: ssh is not sent to a\n"
+	"key the server refused).  What the server accepts is checked before\n"
+	"the token is touched.\n"
+	"  --no-register         do not register the key with Bitbucket\n"
+	"  --no-config           do not add the ~/.ssh/config entry\n"
+	"  --host ALIAS          the Host of the entry (default the server's\n"
+	"                        SSH host; bitbucket.org-LABEL when another\n"
+	"                        key has bitbucket.org)\n"
+	"  --persist DURATION    keep connections open (ControlPersist) so a\n"
+	"                        burst of git commands costs one touch\n"
+	"  --expires DAYS        the registration expires after DAYS days\n"
+	CLI_BB_HELP
 	"The PIN is read from the terminal without echo, or from $SSH_ASKPASS\n"
 	"when there is no terminal; never from the command line.\n"
 };
@@ -61,7 +76,8 @@ const struct cli_cmd cli_cmd_enroll = {
 enum {
 	OPT_TYPE = 0x200, OPT_RESIDENT, OPT_VERIFY, OPT_NOTOUCH, OPT_LABEL,
 	OPT_APPLICATION, OPT_USER, OPT_COMMENT, OPT_OUTPUT, OPT_ATTESTATION,
-	OPT_CHALLENGE, OPT_DEVICE, OPT_FORCE
+	OPT_CHALLENGE, OPT_DEVICE, OPT_FORCE, OPT_NOREGISTER, OPT_NOCONFIG,
+	OPT_HOST, OPT_PERSIST, OPT_EXPIRES
 };
 
 static struct ykssh_err *
@@ -110,19 +126,6 @@ on_notice(void *arg, enum ykssh_notice notice, const char *detail)
 }
 
 static const char *
-home_dir(void)
-{
-	const char *h = getenv("HOME");
-	struct passwd *pw;
-
-	if (h != NULL && *h == '/')
-		return h;
-	if ((pw = getpwuid(getuid())) != NULL && pw->pw_dir != NULL)
-		return pw->pw_dir;
-	return NULL;
-}
-
-static const char *
 flags_text(uint8_t flags)
 {
 	if ((flags & YKSSH_SK_USER_VERIFICATION_REQD) &&
@@ -166,8 +169,28 @@ print_human(const struct cli *cli, const struct ykssh_enroll_result *r)
 	fprintf(cli->out, "%s\n", r->pub_line);
 }
 
+static void
+print_wired(const struct cli *cli, const struct cli_bb *b,
+    const struct ykssh_enroll_wired *w)
+{
+	if (w->bb_id != NULL)
+		fprintf(cli->out, "  bitbucket    %s on %s as \"%s\" (id %s)\n",
+		    w->bb_already ? "already registered" : "registered",
+		    cli_bb_name(b), w->bb_label, w->bb_id);
+	if (w->config_path != NULL) {
+		fprintf(cli->out, "  ssh config   %s line %zu: Host %s%s%s\n",
+		    w->config_path, w->config_line, w->host,
+		    w->hostname != NULL ? " (HostName " : "",
+		    w->hostname != NULL ? w->hostname : "");
+		if (w->hostname != NULL)
+			fprintf(cli->out, "               use git@%s:... in "
+			    "your git remotes\n", w->host);
+	}
+}
+
 static int
-print_json(const struct cli *cli, const struct ykssh_enroll_result *r)
+print_json(const struct cli *cli, const struct ykssh_enroll_result *r,
+    const struct cli_bb *b, const struct ykssh_enroll_wired *w)
 {
 	uint8_t flags = ykssh_sshkey_sk_flags(r->key);
 	json_t *o, *backups;
@@ -200,6 +223,16 @@ print_json(const struct cli *cli, const struct ykssh_enroll_result *r)
 	    "ctap_requests", (json_int_t)r->ctap_requests);
 	if (o != NULL)
 		json_object_set_new(o, "public_key", json_string(r->pub_line));
+	if (o != NULL && w != NULL && w->bb_id != NULL)
+		json_object_set_new(o, "registration", json_pack("{s:s, s:s, "
+		    "s:s, s:b}", "server", cli_bb_name(b), "id", w->bb_id,
+		    "label", w->bb_label, "already", w->bb_already));
+	if (o != NULL && w != NULL && w->config_path != NULL)
+		json_object_set_new(o, "ssh_config", json_pack("{s:s, s:s, s:s,"
+		    " s:s?, s:I, s:I}", "path", w->config_path, "label",
+		    w->config_label, "host", w->host, "hostname", w->hostname,
+		    "port", (json_int_t)w->port, "line",
+		    (json_int_t)w->config_line));
 	return cli_print_json(cli, o);
 }
 
@@ -242,6 +275,12 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 		{ "challenge", required_argument, NULL, OPT_CHALLENGE },
 		{ "device", required_argument, NULL, OPT_DEVICE },
 		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "no-register", no_argument, NULL, OPT_NOREGISTER },
+		{ "no-config", no_argument, NULL, OPT_NOCONFIG },
+		{ "host", required_argument, NULL, OPT_HOST },
+		{ "persist", required_argument, NULL, OPT_PERSIST },
+		{ "expires", required_argument, NULL, OPT_EXPIRES },
+		CLI_BB_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	static volatile sig_atomic_t cancelled;
@@ -249,15 +288,27 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 	struct ykssh_enroll_opts o;
 	struct ykssh_enroll_ui ui;
 	struct ykssh_enroll_result *r = NULL;
-	struct ykssh_err *err;
+	struct ykssh_enroll_wire_opts wo;
+	struct ykssh_enroll_wired *wired = NULL;
+	struct ykssh_bb_server *srv = NULL;
+	struct cli_bb b;
+	struct ykssh_err *err = NULL;
+	const char *warning;
+	char *bblabel = NULL, *end;
+	int no_register = 0;
+	long days;
 	const char *challenge_path = NULL;
 	char *challenge = NULL;
 	size_t challenge_len = 0;
 	int c, status = 0;
 
 	memset(&o, 0, sizeof(o));
+	memset(&wo, 0, sizeof(wo));
+	memset(&b, 0, sizeof(b));
 	while ((c = cli_getopt(cli, argc, argv, CLI_COMMON_SHORTOPTS, lo,
 	    &status)) != -1) {
+		if (cli_bb_option(&b, c, optarg))
+			continue;
 		switch (c) {
 		case CLI_GETOPT_EXIT:
 			return status;
@@ -313,6 +364,28 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 		case OPT_FORCE:
 			o.force = 1;
 			break;
+		case OPT_NOREGISTER:
+			no_register = 1;
+			break;
+		case OPT_NOCONFIG:
+			wo.no_config = 1;
+			break;
+		case OPT_HOST:
+			wo.host = optarg;
+			break;
+		case OPT_PERSIST:
+			wo.persist = optarg;
+			break;
+		case OPT_EXPIRES:
+			errno = 0;
+			days = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || days < 1 ||
+			    days > 3650)
+				return cli_usage_error(cli, &cli_cmd_enroll,
+				    "--expires takes 1 to 3650 days, not '%s'",
+				    optarg);
+			wo.expires_days = (unsigned)days;
+			break;
 		default:
 			return cli_usage_error(cli, &cli_cmd_enroll,
 			    "unexpected option");
@@ -324,7 +397,11 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 	if (o.user != NULL && !o.resident)
 		return cli_usage_error(cli, &cli_cmd_enroll,
 		    "--user only applies to --resident keys");
-	if ((o.home = home_dir()) == NULL)
+	if (no_register && (b.url != NULL || b.api_url != NULL ||
+	    b.cacert != NULL || b.token_file != NULL || wo.expires_days != 0))
+		return cli_usage_error(cli, &cli_cmd_enroll,
+		    "Bitbucket options need registration (drop --no-register)");
+	if ((o.home = cli_home()) == NULL)
 		return cli_fail(cli, ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_CONFIG,
 		    "cannot tell your home directory"), "set HOME"));
 	if (challenge_path != NULL) {
@@ -339,19 +416,56 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 	ui.new_pin = ui_new_pin;
 	ui.confirm = ui_confirm;
 
+	/* Know the target before touching the token. */
+	if (!no_register) {
+		uint8_t flags = (o.no_touch_required ? 0 :
+		    YKSSH_SK_USER_PRESENCE_REQD) | (o.verify_required ?
+		    YKSSH_SK_USER_VERIFICATION_REQD : 0);
+
+		if ((err = cli_bb_connect(cli, &b, o.home)) != NULL ||
+		    (err = ykssh_bb_server_info(b.bb, &srv)) != NULL ||
+		    (err = ykssh_bb_check_key(srv, o.type != YKSSH_KEY_UNSPEC ?
+		    o.type : YKSSH_KEY_ED25519_SK, flags, &warning)) != NULL)
+			goto out;
+		if (warning != NULL)
+			cli_warn(cli, "%s", warning);
+		wo.bb = b.bb;
+		wo.srv = srv;
+	}
+
 	cancelled = 0;
 	ykssh_ctx_set_cancel_flag(cli->ctx, &cancelled);
 	ykssh_ctx_set_notice(cli->ctx, on_notice, cli);
 	cli_catch_interrupt(&cancelled);
 	err = ykssh_enroll_fido(cli->ctx, &o, &ui, &r);
+	if (err == NULL && wo.bb != NULL) {
+		if ((bblabel = ykssh_bb_default_label(r->key, o.comment)) ==
+		    NULL)
+			err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
+		wo.bb_label = o.label != NULL ? o.label : bblabel;
+	}
+	if (err == NULL)
+		err = ykssh_enroll_wire(cli->ctx, &o, r, &wo, &wired);
 	cli_release_interrupt();
-	free(challenge);
-	if (err != NULL)
-		return cli_fail(cli, err);
-	if (cli->json)
-		status = print_json(cli, r);
-	else
+	if (err != NULL && r != NULL && !cli->json)
+		/* The key exists: say where, whatever failed after. */
 		print_human(cli, r);
+	if (err != NULL)
+		goto out;
+	if (cli->json)
+		status = print_json(cli, r, &b, wired);
+	else {
+		print_human(cli, r);
+		print_wired(cli, &b, wired);
+	}
+out:
+	if (err != NULL)
+		status = cli_fail(cli, err);
+	free(challenge);
+	free(bblabel);
+	ykssh_enroll_wired_free(wired);
+	ykssh_bb_server_free(srv);
+	cli_bb_close(&b);
 	ykssh_enroll_result_free(r);
 	return status;
 }

@@ -69,24 +69,6 @@ read_pub(const char *path, struct ykssh_sshkey **keyp, char **commentp)
 	return NULL;
 }
 
-/* "alice@laptop ed25519-sk 2026-11-24" */
-static char *
-default_label(const struct ykssh_sshkey *key, const char *comment)
-{
-	char date[16], *s = NULL;
-	time_t t = time(NULL);
-	struct tm tm;
-	const char *type = ykssh_sshkey_type_label(ykssh_sshkey_type(key));
-
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(date, sizeof(date), "%Y-%m-%d", &tm) == 0)
-		date[0] = '\0';
-	if (asprintf(&s, "%s %s %s", comment != NULL && *comment != '\0' ?
-	    comment : "ykssh", type, date) < 0)
-		return NULL;
-	return s;
-}
-
 static json_t *
 key_json(const struct ykssh_bb_key *k)
 {
@@ -213,7 +195,8 @@ cmd_register(struct cli *cli, int argc, char **argv)
 		if ((err = read_pub(pubfile, &key, &comment)) != NULL)
 			goto out;
 		if (label == NULL &&
-		    (label = deflabel = default_label(key, comment)) == NULL) {
+		    (label = deflabel = ykssh_bb_default_label(key,
+		    comment)) == NULL) {
 			err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
 			goto out;
 		}

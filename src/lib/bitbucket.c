@@ -356,6 +356,23 @@ out:
 	return err;
 }
 
+char *
+ykssh_bb_default_label(const struct ykssh_sshkey *key, const char *comment)
+{
+	char date[16], *s = NULL;
+	time_t t = time(NULL);
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(date, sizeof(date), "%Y-%m-%d", &tm) == 0)
+		date[0] = '\0';
+	if (asprintf(&s, "%s %s %s", comment != NULL && *comment != '\0' ?
+	    comment : "ykssh", ykssh_sshkey_type_label(ykssh_sshkey_type(key)),
+	    date) < 0)
+		return NULL;
+	return s;
+}
+
 /* Does the registered key k hold the same public key? */
 static int
 same_key(const struct ykssh_bb_key *k, const struct ykssh_sshkey *key)

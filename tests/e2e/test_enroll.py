@@ -68,7 +68,8 @@ class EnrollTest(unittest.TestCase):
         return env
 
     def ykssh(self, *args, env=None, timeout=60):
-        return e2elib.run([YKSSH, "--json", "enroll", "--device",
+        return e2elib.run([YKSSH, "--json", "enroll", "--no-register",
+                           "--no-config", "--device",
                            self.device()] + list(args),
                           env=env or self.env(), timeout=timeout)
 
@@ -313,15 +314,16 @@ class TestFailures(EnrollTest):
     def test_no_token(self):
         before = self.ssh_dir_files()
         port = e2elib.free_port()
-        p = e2elib.run([YKSSH, "enroll", "--device",
-                        "udp://127.0.0.1:%d?local=0" % port],
+        p = e2elib.run([YKSSH, "enroll", "--no-register", "--no-config",
+                        "--device", "udp://127.0.0.1:%d?local=0" % port],
                        env=self.env(), timeout=30)
         self.assertEqual(p.returncode, 69, p.stderr)
         self.assertIn("no FIDO token answers", p.stderr)
         self.assertIn("hint:", p.stderr)
         # Discovery with nothing plugged in (no hidraw here).
         if not any(n.startswith("hidraw") for n in os.listdir("/dev")):
-            p = e2elib.run([YKSSH, "enroll"], env=self.env(), timeout=30)
+            p = e2elib.run([YKSSH, "enroll", "--no-register",
+                            "--no-config"], env=self.env(), timeout=30)
             self.assertEqual(p.returncode, 69, p.stderr)
             self.assertIn("no FIDO token found", p.stderr)
         self.assertEqual(self.ssh_dir_files(), before)
@@ -351,11 +353,13 @@ class TestFailures(EnrollTest):
             # root ignores modes: make it a read-only mount instead.
             cmd = ["unshare", "-m", "sh", "-c",
                    'mount -t tmpfs -o ro,mode=700 none "$1" && shift && '
-                   'exec "$@"', "sh", sshdir, YKSSH, "enroll", "--device",
+                   'exec "$@"', "sh", sshdir, YKSSH, "enroll",
+                   "--no-register", "--no-config", "--device",
                    self.device()]
         else:
             os.chmod(sshdir, 0o500)
-            cmd = [YKSSH, "enroll", "--device", self.device()]
+            cmd = [YKSSH, "enroll", "--no-register", "--no-config", "--device",
+             self.device()]
         p = e2elib.run(cmd, env=self.env())
         self.assertEqual(p.returncode, 77, p.stderr)
         self.assertIn("cannot write to", p.stderr)
@@ -431,7 +435,8 @@ class TestFailures(EnrollTest):
         before = self.ssh_dir_files()
         self.token.control("up delay 20000")
         proc = subprocess.Popen(
-            [YKSSH, "enroll", "--device", self.device()],
+            [YKSSH, "enroll", "--no-register", "--no-config", "--device",
+             self.device()],
             env=self.env(YKSSH_TOKEN_TIMEOUT="2"), stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True, start_new_session=True)
         time.sleep(1.0)
@@ -446,7 +451,8 @@ class TestFailures(EnrollTest):
         before = self.ssh_dir_files()
         self.token.control("up delay 20000")
         proc = subprocess.Popen(
-            [YKSSH, "enroll", "--device", self.device()], env=self.env(),
+            [YKSSH, "enroll", "--no-register", "--no-config", "--device",
+             self.device()], env=self.env(),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             start_new_session=True)
         # Wait for the prompt, which means the token is waiting.
@@ -477,8 +483,8 @@ class TestSeveralTokens(EnrollTest):
             # The first token is never touched; the second is.
             self.token.control("up-timeout 30000")
             self.token.control("up never")
-            p = e2elib.run([YKSSH, "--json", "enroll",
-                            "--device", self.device(),
+            p = e2elib.run([YKSSH, "--json", "enroll", "--no-register",
+                            "--no-config", "--device", self.device(),
                             "--device", "udp://127.0.0.1:%d?local=0" %
                             other.port], env=self.env(), timeout=60)
             self.assertEqual(p.returncode, 0, p.stderr)
