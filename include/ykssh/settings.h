@@ -6,6 +6,7 @@
  *	api-url		Bitbucket Cloud API base (default the real one)
  *	cacert		extra CA bundle for the Bitbucket server
  *	token-file	where the Bitbucket token is kept
+ *	http-timeout	seconds a Bitbucket request may take (default 30)
  * Command-line options win over the file.  Unknown keys are an error (a
  * typo must not silently fall back to a default).
  */
@@ -21,6 +22,7 @@ struct ykssh_settings {
 	char	*api_url;
 	char	*cacert;
 	char	*token_file;
+	int	 http_timeout;	/* seconds, 0: default */
 	char	*path;		/* the file read, or NULL if there was none */
 };
 

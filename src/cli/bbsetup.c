@@ -78,6 +78,7 @@ cli_bb_connect(struct cli *cli, struct cli_bb *b, const char *home)
 	b->opts.product = b->url != NULL ? YKSSH_BB_DC : YKSSH_BB_CLOUD;
 	b->opts.url = b->url != NULL ? b->url : b->api_url;
 	b->opts.cacert = b->cacert;
+	b->opts.timeout_ms = b->settings->http_timeout * 1000;
 
 	memset(&req, 0, sizeof(req));
 	req.product = b->opts.product;

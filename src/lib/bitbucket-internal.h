@@ -59,6 +59,12 @@ struct ykssh_err *ykssh_bb_json_user(const char *body, size_t len, char **uuidp)
 struct ykssh_err *ykssh_bb_json_version(const char *body, size_t len,
     char **versionp) YKSSH_MUST_CHECK;
 /*
+ * Data Center SSH settings {"enabled":true,"baseUrl":"ssh://host:port"}:
+ * 0 with the host (malloc'd) and port, -1 when disabled or unusable.
+ */
+int ykssh_bb_json_ssh_settings(const char *body, size_t len, char **hostp,
+    unsigned *portp);
+/*
  * The server's error message (Cloud {"error":{"message"}} or DC
  * {"errors":[{"message"}]}), and for Cloud scope errors the required and
  * granted scopes.  Never fails: missing parts are NULL.

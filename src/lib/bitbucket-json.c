@@ -356,3 +356,51 @@ ykssh_bb_json_error(const char *body, size_t len, char **messagep,
 		(void)opt_str(e, "message", messagep);
 	json_decref(j);
 }
+
+int
+ykssh_bb_json_ssh_settings(const char *body, size_t len, char **hostp,
+    unsigned *portp)
+{
+	struct ykssh_err *err;
+	const char *u, *h, *colon, *end;
+	char *base = NULL, *host = NULL;
+	unsigned long port = 22;
+	json_t *j;
+	int r = -1;
+
+	*hostp = NULL;
+	if ((j = load(body, len, "SSH settings", &err)) == NULL) {
+		ykssh_err_free(err);
+		return -1;
+	}
+	if (!json_is_true(json_object_get(j, "enabled")) ||
+	    opt_str(j, "baseUrl", &base) != 0 || base == NULL ||
+	    strncmp(base, "ssh://", 6) != 0)
+		goto out;
+	u = base + 6;
+	if ((h = strchr(u, '@')) != NULL && h < u + strcspn(u, "/"))
+		u = h + 1;
+	end = u + strcspn(u, "/");
+	colon = memchr(u, ':', (size_t)(end - u));
+	if (colon != NULL) {
+		char *pe;
+
+		port = strtoul(colon + 1, &pe, 10);
+		if (pe != end || port == 0 || port > 65535)
+			goto out;
+	} else
+		colon = end;
+	if (colon == u || (host = strndup(u, (size_t)(colon - u))) == NULL ||
+	    strspn(host, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != strlen(host)) {
+		free(host);
+		goto out;
+	}
+	*hostp = host;
+	*portp = (unsigned)port;
+	r = 0;
+out:
+	free(base);
+	json_decref(j);
+	return r;
+}

@@ -144,6 +144,39 @@ host_of(const char *origin)
 	return strdup(h);
 }
 
+/*
+ * Data Center's SSH address: from GET /rest/ssh/1.0/settings ("baseUrl":
+ * "ssh://host:7999"), else the web host and the default port 7999.
+ */
+static void
+dc_ssh_address(struct ykssh_bb *bb, struct ykssh_bb_server *s)
+{
+	struct ykssh_bb_reply r = { 0 };
+	char *url = NULL, *host = NULL;
+	unsigned port = YKSSH_BB_DC_SSH_PORT;
+
+	ykssh_bb_reply_clear(&r);
+	if (asprintf(&url, "%s/rest/ssh/1.0/settings", bb->base) >= 0) {
+		struct ykssh_err *err = ykssh_bb_request(bb, "GET", url, NULL,
+		    &r);
+
+		if (err == NULL && r.status == 200 &&
+		    ykssh_bb_json_ssh_settings(r.body, r.len, &host,
+		    &port) == 0)
+			ykssh_debug(bb->ctx, "SSH at %s port %u", host, port);
+		else {
+			free(host);
+			host = NULL;
+			port = YKSSH_BB_DC_SSH_PORT;
+		}
+		ykssh_err_free(err);
+		free(url);
+	}
+	ykssh_bb_reply_clear(&r);
+	s->ssh_host = host != NULL ? host : host_of(bb->origin);
+	s->ssh_port = port;
+}
+
 struct ykssh_err *
 ykssh_bb_server_info(struct ykssh_bb *bb, struct ykssh_bb_server **srvp)
 {
@@ -182,8 +215,7 @@ ykssh_bb_server_info(struct ykssh_bb *bb, struct ykssh_bb_server **srvp)
 		    DC_SK_MINOR) >= 0 ? 1 : 0;
 		/* Its SSH server ignores the sk flags: UV keys fail (KB). */
 		s->sk_verify_required_works = 0;
-		s->ssh_host = host_of(bb->origin);
-		s->ssh_port = YKSSH_BB_DC_SSH_PORT;
+		dc_ssh_address(bb, s);
 	}
 	if (s->ssh_host == NULL) {
 		err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");

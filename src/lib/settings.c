@@ -77,11 +77,23 @@ ykssh_settings_parse(const char *text, size_t len, const char *name,
 			slot = &s->cacert;
 		else if (strcmp(key, "token-file") == 0)
 			slot = &s->token_file;
-		else {
+		else if (strcmp(key, "http-timeout") == 0) {
+			char *end;
+			long v = strtol(val, &end, 10);
+
+			if (*end != '\0' || v < 1 || v > 600) {
+				err = YKSSH_ERR(YKSSH_ERR_CONFIG,
+				    "%s:%zu: http-timeout is 1 to 600 seconds",
+				    name, lineno);
+				break;
+			}
+			s->http_timeout = (int)v;
+			continue;
+		} else {
 			err = ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_CONFIG,
 			    "%s:%zu: unknown setting \"%.40s\"", name, lineno,
 			    key), "known settings: bitbucket-url, api-url, "
-			    "cacert, token-file");
+			    "cacert, token-file, http-timeout");
 			break;
 		}
 		if (*slot != NULL) {
