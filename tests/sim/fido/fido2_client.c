@@ -14,6 +14,7 @@
  *	fidosim_fido2_client URL retries
  *	fidosim_fido2_client URL credman PIN RPID
  *	fidosim_fido2_client URL delete PIN IDHEX
+ *	fidosim_fido2_client URL touch
  *
  * Exit status: 0 success, 3 libfido2 error ("error=<n> <name>" printed),
  * 2 usage.
@@ -321,6 +322,22 @@ out:
 	return rc;
 }
 
+/* libfido2's touch-to-select (what OpenSSH does with several tokens). */
+static int
+cmd_touch(fido_dev_t *dev)
+{
+	int r, touched = 0, i;
+
+	if ((r = fido_dev_get_touch_begin(dev)) != FIDO_OK)
+		return fail("touch_begin", r);
+	for (i = 0; i < 100 && !touched; i++)
+		if ((r = fido_dev_get_touch_status(dev, &touched,
+		    50)) != FIDO_OK)
+			return fail("touch_status", r);
+	printf("touched=%d\n", touched);
+	return touched ? 0 : 3;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -370,7 +387,9 @@ main(int argc, char **argv)
 			goto out;
 		rc = (r = fido_credman_del_dev_rk(dev, id, id_len,
 		    argv[3])) == FIDO_OK ? 0 : fail("del_dev_rk", r);
-	} else
+	} else if (strcmp(cmd, "touch") == 0 && argc == 3)
+		rc = cmd_touch(dev);
+	else
 		goto usage;
 out:
 	free(id);
