@@ -130,18 +130,29 @@ class SimToken:
             self.proc = None
 
     def stop(self):
-        """Graceful quit when possible, kill in any case."""
+        """Quits through the control socket, kills in any case.
+
+        Returns the exit status of a clean quit (0 expected; sanitizer
+        builds report errors and leaks through it), or None when the
+        process had to be killed or was not running.
+        """
+        rc = None
         if self.proc is not None and self.proc.poll() is None:
             try:
                 self.control("quit")
-                self.proc.wait(5)
+                rc = self.proc.wait(5)
             except Exception:
-                pass
+                rc = None
+        elif self.proc is not None:
+            rc = self.proc.returncode
         self.kill()
+        return rc
 
     def restart(self, args=None):
         """Stops the process and starts a new one on the same state file."""
-        self.stop()
+        rc = self.stop()
+        if rc != 0:
+            raise RuntimeError("fidosim exited with status %r" % rc)
         if args is not None:
             self.args = list(args)
         return self.start()

@@ -53,7 +53,11 @@ class Libfido2Case(unittest.TestCase):
         self.tok = SimToken(FIDOSIM, args=list(self.token_args))
         self.addCleanup(self.tok.cleanup)
         self.tok.start()
+        self.addCleanup(self.check_clean_exit)
         self.url = "udp://127.0.0.1:%d" % self.tok.port
+
+    def check_clean_exit(self):
+        self.assertEqual(self.tok.stop(), 0, "fidosim did not quit cleanly")
 
     def run_client(self, *args):
         p = subprocess.run([CLIENT, self.url] + [str(a) for a in args],

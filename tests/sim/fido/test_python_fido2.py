@@ -122,7 +122,11 @@ class TokenCase(unittest.TestCase):
         self.tok = SimToken(FIDOSIM, args=self.token_args)
         self.addCleanup(self.tok.cleanup)
         self.tok.start()
+        self.addCleanup(self.check_clean_exit)
         self.ctap = Ctap2(self.tok.open_device())
+
+    def check_clean_exit(self):
+        self.assertEqual(self.tok.stop(), 0, "fidosim did not quit cleanly")
 
     def ctap_fresh(self):
         self.ctap = Ctap2(self.tok.open_device())
