@@ -319,15 +319,70 @@ cb_serialize(const cbor_item_t *item, uint8_t **out, size_t *out_len)
 	return 0;
 }
 
+/*
+ * Checks one definite-length item at p[*off] without allocating: every
+ * declared length must fit in the bytes that are left.  libcbor 0.8 trusts
+ * declared array/map sizes and allocates for them before reading the
+ * items, so a 5-byte header could ask for gigabytes.
+ */
+static int
+cb_check(const uint8_t *p, size_t len, size_t *off, int depth)
+{
+	uint8_t ib, major, ai;
+	uint64_t v = 0;
+	size_t i, n, left;
+
+	if (depth > 16 || *off >= len)
+		return -1;
+	ib = p[(*off)++];
+	major = ib >> 5;
+	ai = ib & 0x1f;
+	if (ai < 24)
+		v = ai;
+	else if (ai <= 27) {
+		n = (size_t)1 << (ai - 24);
+		if (len - *off < n)
+			return -1;
+		for (i = 0; i < n; i++)
+			v = v << 8 | p[(*off)++];
+	} else
+		return -1;	/* reserved, or indefinite length */
+	left = len - *off;
+	switch (major) {
+	case 0:
+	case 1:
+	case 7:
+		return 0;
+	case 2:
+	case 3:
+		if (v > left)
+			return -1;
+		*off += (size_t)v;
+		return 0;
+	case 4:
+	case 5:
+		if (v > left || (major == 5 && v > left / 2))
+			return -1;
+		n = (size_t)v * (major == 5 ? 2 : 1);
+		for (i = 0; i < n; i++)
+			if (cb_check(p, len, off, depth + 1) < 0)
+				return -1;
+		return 0;
+	default:	/* 6: tag */
+		return cb_check(p, len, off, depth + 1);
+	}
+}
+
 /* Parses exactly one item spanning the whole buffer. */
 int
 cb_parse(const uint8_t *p, size_t len, cbor_item_t **out)
 {
 	struct cbor_load_result res;
 	cbor_item_t *item;
+	size_t off = 0;
 
 	*out = NULL;
-	if (len == 0)
+	if (len == 0 || cb_check(p, len, &off, 0) < 0 || off != len)
 		return -1;
 	item = cbor_load(p, len, &res);
 	if (item == NULL)
