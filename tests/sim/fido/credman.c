@@ -305,7 +305,7 @@ ctap2_credman(struct fidosim *tok, const cbor_item_t *req, uint8_t *resp,
 	case SUB_METADATA:
 	case SUB_RP_BEGIN:
 		if (tok->token_rp_id != NULL) {
-			r = CTAP2_ERR_UNAUTHORIZED_PERM;
+			r = CTAP2_ERR_PIN_AUTH_INVALID;
 			goto out;
 		}
 		break;
@@ -342,7 +342,7 @@ ctap2_credman(struct fidosim *tok, const cbor_item_t *req, uint8_t *resp,
 			goto out;
 		}
 		if (!rp_allowed(tok, h)) {
-			r = CTAP2_ERR_UNAUTHORIZED_PERM;
+			r = CTAP2_ERR_PIN_AUTH_INVALID;
 			goto out;
 		}
 		r = cred_begin(tok, h, resp, resp_len);
@@ -363,7 +363,7 @@ ctap2_credman(struct fidosim *tok, const cbor_item_t *req, uint8_t *resp,
 			goto out;
 		}
 		if (!rp_allowed(tok, tok->rks[idx].rp_id_hash)) {
-			r = CTAP2_ERR_UNAUTHORIZED_PERM;
+			r = CTAP2_ERR_PIN_AUTH_INVALID;
 			goto out;
 		}
 		if (sub == SUB_UPDATE_USER) {

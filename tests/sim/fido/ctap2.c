@@ -483,7 +483,8 @@ make_credential(struct fidosim *tok, const cbor_item_t *req, uint8_t *resp,
 			}
 		}
 		if (found) {
-			if ((r = up_check(tok)) == CTAP_OK)
+			/* After the touch, whatever its outcome (2.1 step 12). */
+			if ((r = up_check(tok)) != CTAP_PENDING_UP)
 				r = CTAP2_ERR_CREDENTIAL_EXCLUDED;
 			goto out;
 		}
@@ -620,11 +621,14 @@ ctap2_clear_volatile(struct fidosim *tok)
 	credman_clear(tok);
 }
 
-/* One assertion for ref; ncreds > 1 adds numberOfCredentials. */
+/*
+ * One assertion for ref; ncreds > 1 adds numberOfCredentials.  details:
+ * user name/displayName may be returned (UV done, several accounts).
+ */
 static int
 assertion_reply(struct fidosim *tok, const struct cred_ref *ref,
     const uint8_t *rp_id_hash, const uint8_t *cdh, uint8_t flags,
-    size_t ncreds, uint8_t *resp, size_t *resp_len)
+    size_t ncreds, int details, uint8_t *resp, size_t *resp_len)
 {
 	cbor_item_t *m = NULL, *d, *u;
 	uint8_t tbs[37 + 32], sig[80];
@@ -656,13 +660,12 @@ assertion_reply(struct fidosim *tok, const struct cred_ref *ref,
 	if (ref->rk_index >= 0) {
 		const struct rk *rk = &tok->rks[ref->rk_index];
 
-		/* name/displayName only after user verification. */
 		if ((u = cbor_new_definite_map(3)) == NULL ||
 		    cb_put_str(u, "id", cb_bytes(rk->user_id,
 		    rk->user_id_len)) < 0 ||
-		    ((flags & FLAG_UV) && rk->user_name != NULL &&
+		    (details && rk->user_name != NULL &&
 		    cb_put_str(u, "name", cb_text(rk->user_name)) < 0) ||
-		    ((flags & FLAG_UV) && rk->user_display != NULL &&
+		    (details && rk->user_display != NULL &&
 		    cb_put_str(u, "displayName",
 		    cb_text(rk->user_display)) < 0) ||
 		    cb_put_int(m, 4, u) < 0)
@@ -697,7 +700,7 @@ get_assertion(struct fidosim *tok, const cbor_item_t *req, uint8_t *resp,
 	struct rk **sorted = NULL;
 	uint8_t rp_id_hash[32];
 	char *rp_id = NULL;
-	int up = 1, uv = 0, rk = 0, has_rk = 0, r;
+	int up = 1, uv = 0, rk = 0, has_rk = 0, details, r;
 
 	if (cb_map_get(req, 1) == NULL || cb_map_get(req, 2) == NULL) {
 		r = CTAP2_ERR_MISSING_PARAMETER;
@@ -807,9 +810,11 @@ get_assertion(struct fidosim *tok, const cbor_item_t *req, uint8_t *resp,
 		goto out;
 	if (uv && tok->token_valid)
 		tok->token_perms &= (uint8_t)~(PERM_MC | PERM_GA);
+	/* User name/displayName: only with UV and several accounts. */
+	details = uv && allow == NULL && count > 1;
 	r = assertion_reply(tok, &creds[0], rp_id_hash, cdh,
 	    (uint8_t)((up ? FLAG_UP : 0) | (uv ? FLAG_UV : 0)),
-	    allow == NULL ? count : 1, resp, resp_len);
+	    allow == NULL ? count : 1, details, resp, resp_len);
 	if (r == CTAP_OK && allow == NULL && count > 1) {
 		tok->next_creds = creds;
 		creds = NULL;	/* transferred */
@@ -820,6 +825,7 @@ get_assertion(struct fidosim *tok, const cbor_item_t *req, uint8_t *resp,
 		tok->next_flags = (uint8_t)((up ? FLAG_UP : 0) |
 		    (uv ? FLAG_UV : 0));
 		tok->next_time = now_ms(tok);
+		tok->next_details = details;
 	}
 out:
 	if (creds != NULL) {
@@ -842,8 +848,8 @@ get_next_assertion(struct fidosim *tok, uint8_t *resp, size_t *resp_len)
 		return CTAP2_ERR_NOT_ALLOWED;
 	}
 	r = assertion_reply(tok, &tok->next_creds[tok->next_index++],
-	    tok->next_rp_id_hash, tok->next_cdh, tok->next_flags, 0, resp,
-	    resp_len);
+	    tok->next_rp_id_hash, tok->next_cdh, tok->next_flags, 0,
+	    tok->next_details, resp, resp_len);
 	tok->next_time = now_ms(tok);
 	return r;
 }

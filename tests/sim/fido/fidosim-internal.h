@@ -161,6 +161,7 @@ struct fidosim {
 	uint8_t		next_cdh[32];
 	uint8_t		next_rp_id_hash[32];
 	uint8_t		next_flags;
+	int		next_details;
 	uint64_t	next_time;
 
 	/* volatile: credential management enumeration */

@@ -54,11 +54,12 @@ pin_uv_verify(struct fidosim *tok, const cbor_item_t *proto_item,
 	    !pin_auth_ok((int)proto, tok->pin_token, msg, msg_len, param,
 	    param_len))
 		return CTAP2_ERR_PIN_AUTH_INVALID;
+	/* CTAP 2.1 §6.1.2 step 11, §6.2.2 step 6: these are AUTH_INVALID. */
 	if ((tok->token_perms & perm) != perm)
-		return CTAP2_ERR_UNAUTHORIZED_PERM;
+		return CTAP2_ERR_PIN_AUTH_INVALID;
 	if (rp_id != NULL && tok->token_rp_id != NULL &&
 	    strcmp(rp_id, tok->token_rp_id) != 0)
-		return CTAP2_ERR_UNAUTHORIZED_PERM;
+		return CTAP2_ERR_PIN_AUTH_INVALID;
 	if (rp_id != NULL && tok->token_rp_id == NULL && perm != PERM_CM &&
 	    (tok->token_rp_id = strdup(rp_id)) == NULL)
 		return CTAP1_ERR_OTHER;

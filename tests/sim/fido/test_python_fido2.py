@@ -348,6 +348,11 @@ class CredentialTest(TokenCase):
         cid = att.auth_data.credential_data.credential_id
         self.assertCtapError(0x19, self.make, exclude=[
             {"type": "public-key", "id": cid}])
+        # 0x19 whatever the touch gives (CTAP 2.1 §6.1.2 step 12).
+        self.tok.control("up deny")
+        self.assertCtapError(0x19, self.make, exclude=[
+            {"type": "public-key", "id": cid}])
+        self.tok.control("up approve")
         # Unknown ids and other RPs' ids do not exclude.
         self.make(exclude=[{"type": "public-key", "id": b"\x01" * 63}])
         self.make(rp="other.example", exclude=[
@@ -357,15 +362,17 @@ class CredentialTest(TokenCase):
         got = {}
         for level in (1, 2, 3):
             _, att = self.make(uid=b"cp%d" % level, rk=True,
-                               ext={"credProtect": level})
+                               ext={"credProtect": level},
+                               name="cp%d" % level)
             self.assertEqual(att.auth_data.extensions,
                              {"credProtect": level})
             self.assertTrue(att.auth_data.flags & 0x80)
             got[level] = att.auth_data.credential_data.credential_id
-        # Discovery without UV shows only level 1.
+        # Discovery without UV shows only level 1, without user details.
         a = self.ctap.get_assertion("example.com", cdh())
         self.assertIsNone(a.number_of_credentials)
         self.assertEqual(a.credential["id"], got[1])
+        self.assertEqual(a.user, {"id": b"cp1"})
         # Level 2 works through an allowList, level 3 never without UV.
         self.ctap.get_assertion("example.com", cdh(), allow_list=[
             {"type": "public-key", "id": got[2]}])
@@ -382,7 +389,11 @@ class CredentialTest(TokenCase):
             pin_uv_protocol=proto.VERSION)
         self.assertEqual(a.number_of_credentials, 3)
         self.assertEqual(a.auth_data.flags, 0x05)  # UP|UV
-        self.assertEqual(a.user["id"], b"cp3")
+        # UV and several accounts: name and displayName are returned.
+        self.assertEqual(a.user, {"id": b"cp3", "name": "cp3",
+                                  "displayName": "Cp3"})
+        n = self.ctap.get_next_assertion()
+        self.assertEqual(n.user["name"], "cp2")
         # Non-resident credProtect 3 needs UV too.
         t = self.token(cp, perms=PERM.MAKE_CREDENTIAL)
         _, att = self.make(uid=b"nr", ext={"credProtect": 3},
@@ -443,17 +454,22 @@ class PinTest(TokenCase):
                 t = self.token(cp)
                 h, att = self.make(rk=True, pin_token=t, proto=cp.protocol)
                 self.assertEqual(att.auth_data.flags & 0x05, 0x05)
-                # The token lost mc/ga after use (CTAP 2.1).
-                self.assertCtapError(0x40, self.make, pin_token=t,
+                # The token lost mc/ga after use (CTAP 2.1): as for a
+                # missing permission or another RP ID, AUTH_INVALID.
+                self.assertCtapError(0x33, self.make, pin_token=t,
                                      proto=cp.protocol)
-                # Bound to its RP ID.
                 t = self.token(cp, rp="example.com")
-                self.assertCtapError(0x40, self.make, rp="other.example",
+                self.assertCtapError(0x33, self.make, rp="other.example",
                                      pin_token=t, proto=cp.protocol)
-                # Missing permission; wrong MAC.
                 t = self.token(cp, perms=PERM.CREDENTIAL_MGMT, rp=None)
-                self.assertCtapError(0x40, self.make, pin_token=t,
+                self.assertCtapError(0x33, self.make, pin_token=t,
                                      proto=cp.protocol)
+                # Permissions the token does not support at all.
+                for perm in (PERM.BIO_ENROLL, PERM.LARGE_BLOB_WRITE,
+                             PERM.AUTHENTICATOR_CFG):
+                    self.assertCtapError(0x40, cp.get_pin_token, "1234",
+                                         perm)
+                self.assertCtapError(0x02, cp.get_pin_token, "1234", 0)
                 self.assertCtapError(0x33, self.make, pin_token=os.urandom(
                     32), proto=cp.protocol)
                 # Old PIN gone, new one works; retries restored.
@@ -568,8 +584,15 @@ class CredmanTest(TokenCase):
         bad = CredentialManagement(self.ctap, proto, os.urandom(32))
         self.assertCtapError(0x33, bad.get_metadata)
         t = self.token(cp)
-        self.assertCtapError(0x40, CredentialManagement(
+        self.assertCtapError(0x33, CredentialManagement(
             self.ctap, proto, t).get_metadata)
+        # cm token bound to an RP: only that RP's credentials.
+        t = self.token(cp, perms=PERM.CREDENTIAL_MGMT, rp="b.example")
+        bound = CredentialManagement(self.ctap, proto, t)
+        self.assertCtapError(0x33, bound.get_metadata)
+        self.assertCtapError(0x33, bound.enumerate_creds_begin, h)
+        self.assertEqual(len(bound.enumerate_creds(hashlib.sha256(
+            b"b.example").digest())), 1)
         # The preview command 0x41 answers the same way.
         t = self.token(cp, perms=PERM.CREDENTIAL_MGMT, rp=None)
         msg = b"\x01"
