@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * CTAP2 command dispatch, getInfo, makeCredential, getAssertion,
- * getNextAssertion, reset and selection (CTAP 2.1 §6).
+ * CTAP2 command dispatch, makeCredential, reset and selection (CTAP 2.1
+ * §6), and request helpers shared with assert.c.
  *
  * User presence: a handler calls up_check() at the point where it needs a
  * touch.  When the touch is not decided yet it returns CTAP_PENDING_UP and
@@ -26,61 +26,6 @@
 #define CMD_SELECTION	0x0b
 #define CMD_CREDMAN_PRE	0x41
 
-#define FLAG_UP	0x01
-#define FLAG_UV	0x04
-#define FLAG_AT	0x40
-#define FLAG_ED	0x80
-
-/* YubiKey AAGUIDs (see the reference sheet §6.13). */
-static const uint8_t aaguid_51[16] = {	/* cb69481e-8ff7-4039-93ec-... */
-	0xcb, 0x69, 0x48, 0x1e, 0x8f, 0xf7, 0x40, 0x39,
-	0x93, 0xec, 0x0a, 0x27, 0x29, 0xa1, 0x54, 0xa8,
-};
-static const uint8_t aaguid_52[16] = {	/* ee882879-721c-4913-9775-... */
-	0xee, 0x88, 0x28, 0x79, 0x72, 0x1c, 0x49, 0x13,
-	0x97, 0x75, 0x3d, 0xfc, 0xce, 0x97, 0x07, 0x2a,
-};
-static const uint8_t aaguid_57[16] = {	/* 19083c3d-8383-4b18-bc03-... */
-	0x19, 0x08, 0x3c, 0x3d, 0x83, 0x83, 0x4b, 0x18,
-	0xbc, 0x03, 0x8f, 0x1c, 0x9a, 0xb2, 0xfd, 0x1b,
-};
-
-const uint8_t *
-token_aaguid(const struct fidosim *tok)
-{
-	if (tok->cfg.no_eddsa)
-		return aaguid_51;
-	return tok->rk_cap == 100 ? aaguid_57 : aaguid_52;
-}
-
-int
-token_fw(const struct fidosim *tok, uint8_t *maj, uint8_t *min,
-    uint8_t *build)
-{
-	*maj = 5;
-	if (tok->cfg.no_eddsa) {
-		*min = 1;
-		*build = 2;
-	} else if (tok->rk_cap == 100) {
-		*min = 7;
-		*build = 1;
-	} else {
-		*min = 4;
-		*build = 3;
-	}
-	return (*maj << 16) | (*min << 8) | *build;
-}
-
-static unsigned
-rk_count(const struct fidosim *tok)
-{
-	unsigned i, n = 0;
-
-	for (i = 0; i < tok->rk_cap; i++)
-		n += tok->rks[i].used ? 1 : 0;
-	return n;
-}
-
 /* Status byte 0 followed by the canonical encoding of map (consumed). */
 int
 ctap2_reply(cbor_item_t *map, uint8_t *resp, size_t *resp_len)
@@ -103,78 +48,6 @@ out:
 	if (map != NULL)
 		cbor_decref(&map);
 	return r;
-}
-
-static int
-get_info(struct fidosim *tok, uint8_t *resp, size_t *resp_len)
-{
-	cbor_item_t *m = NULL, *a, *o, *alg;
-	uint8_t maj, min, build;
-	int fw;
-
-	fw = token_fw(tok, &maj, &min, &build);
-	if ((m = cbor_new_definite_map(16)) == NULL)
-		goto fail;
-	if ((a = cbor_new_definite_array(3)) == NULL ||
-	    cb_push(a, cb_text("FIDO_2_0")) < 0 ||
-	    cb_push(a, cb_text("FIDO_2_1_PRE")) < 0 ||
-	    cb_push(a, cb_text("FIDO_2_1")) < 0 || cb_put_int(m, 1, a) < 0)
-		goto fail;
-	if ((a = cbor_new_definite_array(1)) == NULL ||
-	    cb_push(a, cb_text("credProtect")) < 0 || cb_put_int(m, 2, a) < 0)
-		goto fail;
-	if (cb_put_int(m, 3, cb_bytes(token_aaguid(tok), 16)) < 0)
-		goto fail;
-	if ((o = cbor_new_definite_map(8)) == NULL ||
-	    cb_put_str(o, "rk", cb_bool(1)) < 0 ||
-	    cb_put_str(o, "up", cb_bool(1)) < 0 ||
-	    cb_put_str(o, "plat", cb_bool(0)) < 0 ||
-	    cb_put_str(o, "clientPin", cb_bool(tok->pin_set)) < 0 ||
-	    cb_put_str(o, "credMgmt", cb_bool(1)) < 0 ||
-	    cb_put_str(o, "credentialMgmtPreview", cb_bool(1)) < 0 ||
-	    cb_put_str(o, "pinUvAuthToken", cb_bool(1)) < 0 ||
-	    cb_put_int(m, 4, o) < 0)
-		goto fail;
-	if (cb_put_int(m, 5, cb_int(CTAP_MAX_MSG_SIZE)) < 0)
-		goto fail;
-	if ((a = cbor_new_definite_array(2)) == NULL ||
-	    cb_push(a, cb_int(2)) < 0 || cb_push(a, cb_int(1)) < 0 ||
-	    cb_put_int(m, 6, a) < 0)
-		goto fail;
-	if (cb_put_int(m, 7, cb_int(8)) < 0 ||
-	    cb_put_int(m, 8, cb_int(MAX_CRED_ID_LEN)) < 0)
-		goto fail;
-	if ((a = cbor_new_definite_array(1)) == NULL ||
-	    cb_push(a, cb_text("usb")) < 0 || cb_put_int(m, 9, a) < 0)
-		goto fail;
-	if ((a = cbor_new_definite_array(2)) == NULL)
-		goto fail;
-	if ((alg = cbor_new_definite_map(2)) == NULL ||
-	    cb_put_str(alg, "alg", cb_int(COSE_ES256)) < 0 ||
-	    cb_put_str(alg, "type", cb_text("public-key")) < 0 ||
-	    cb_push(a, alg) < 0) {
-		cbor_decref(&a);
-		goto fail;
-	}
-	if (!tok->cfg.no_eddsa &&
-	    ((alg = cbor_new_definite_map(2)) == NULL ||
-	    cb_put_str(alg, "alg", cb_int(COSE_EDDSA)) < 0 ||
-	    cb_put_str(alg, "type", cb_text("public-key")) < 0 ||
-	    cb_push(a, alg) < 0)) {
-		cbor_decref(&a);
-		goto fail;
-	}
-	if (cb_put_int(m, 10, a) < 0)
-		goto fail;
-	if (cb_put_int(m, 13, cb_int(PIN_MIN_LEN)) < 0 ||
-	    cb_put_int(m, 14, cb_int(fw)) < 0 ||
-	    cb_put_int(m, 20, cb_int(tok->rk_cap - rk_count(tok))) < 0)
-		goto fail;
-	return ctap2_reply(m, resp, resp_len);
-fail:
-	if (m != NULL)
-		cbor_decref(&m);
-	return CTAP1_ERR_OTHER;
 }
 
 /* Looks a credential id up: resident store first, then unwrapping. */
@@ -206,7 +79,7 @@ find_cred(struct fidosim *tok, const uint8_t *rp_id_hash, const uint8_t *id,
 }
 
 /* Descriptor {"id": bytes, "type": text}; 1 = not a public-key one. */
-static int
+int
 parse_descriptor(const cbor_item_t *d, const uint8_t **id, size_t *id_len)
 {
 	const cbor_item_t *t;
@@ -226,7 +99,7 @@ parse_descriptor(const cbor_item_t *d, const uint8_t **id, size_t *id_len)
 }
 
 /* Parses {up, uv, rk}; absent entries keep their defaults. */
-static int
+int
 parse_options(const cbor_item_t *o, int *up, int *uv, int *rk, int *has_rk)
 {
 	const cbor_item_t *v;
@@ -248,7 +121,7 @@ parse_options(const cbor_item_t *o, int *up, int *uv, int *rk, int *has_rk)
 }
 
 /* Zero-length pinUvAuthParam: libfido2's touch-to-select probe. */
-static int
+int
 touch_probe(struct fidosim *tok)
 {
 	int r = up_check(tok);
@@ -260,7 +133,7 @@ touch_probe(struct fidosim *tok)
 	return tok->pin_set ? CTAP2_ERR_PIN_INVALID : CTAP2_ERR_PIN_NOT_SET;
 }
 
-static int
+int
 check_protocol(const cbor_item_t *p)
 {
 	uint64_t v;
@@ -602,258 +475,6 @@ out:
 	return r;
 }
 
-static void
-clear_next(struct fidosim *tok)
-{
-	if (tok->next_creds != NULL) {
-		OPENSSL_cleanse(tok->next_creds,
-		    tok->next_count * sizeof(*tok->next_creds));
-		free(tok->next_creds);
-	}
-	tok->next_creds = NULL;
-	tok->next_count = tok->next_index = 0;
-}
-
-void
-ctap2_clear_volatile(struct fidosim *tok)
-{
-	clear_next(tok);
-	credman_clear(tok);
-}
-
-/*
- * One assertion for ref; ncreds > 1 adds numberOfCredentials.  details:
- * user name/displayName may be returned (UV done, several accounts).
- */
-static int
-assertion_reply(struct fidosim *tok, const struct cred_ref *ref,
-    const uint8_t *rp_id_hash, const uint8_t *cdh, uint8_t flags,
-    size_t ncreds, int details, uint8_t *resp, size_t *resp_len)
-{
-	cbor_item_t *m = NULL, *d, *u;
-	uint8_t tbs[37 + 32], sig[80];
-	size_t sig_len;
-	int r = CTAP1_ERR_OTHER;
-
-	tok->counter++;
-	if (state_save(tok) < 0)
-		goto out;
-	memcpy(tbs, rp_id_hash, 32);
-	tbs[32] = flags;
-	tbs[33] = (uint8_t)(tok->counter >> 24);
-	tbs[34] = (uint8_t)(tok->counter >> 16);
-	tbs[35] = (uint8_t)(tok->counter >> 8);
-	tbs[36] = (uint8_t)tok->counter;
-	memcpy(tbs + 37, cdh, 32);
-	if (cred_sign(ref->alg, ref->priv, tbs, sizeof(tbs), sig,
-	    &sig_len) < 0)
-		goto out;
-	if ((m = cbor_new_definite_map(5)) == NULL ||
-	    (d = cbor_new_definite_map(2)) == NULL)
-		goto out;
-	if (cb_put_str(d, "id", cb_bytes(ref->id, ref->id_len)) < 0 ||
-	    cb_put_str(d, "type", cb_text("public-key")) < 0 ||
-	    cb_put_int(m, 1, d) < 0 ||
-	    cb_put_int(m, 2, cb_bytes(tbs, 37)) < 0 ||
-	    cb_put_int(m, 3, cb_bytes(sig, sig_len)) < 0)
-		goto out;
-	if (ref->rk_index >= 0) {
-		const struct rk *rk = &tok->rks[ref->rk_index];
-
-		if ((u = cbor_new_definite_map(3)) == NULL ||
-		    cb_put_str(u, "id", cb_bytes(rk->user_id,
-		    rk->user_id_len)) < 0 ||
-		    (details && rk->user_name != NULL &&
-		    cb_put_str(u, "name", cb_text(rk->user_name)) < 0) ||
-		    (details && rk->user_display != NULL &&
-		    cb_put_str(u, "displayName",
-		    cb_text(rk->user_display)) < 0) ||
-		    cb_put_int(m, 4, u) < 0)
-			goto out;
-	}
-	if (ncreds > 1 && cb_put_int(m, 5, cb_int((int64_t)ncreds)) < 0)
-		goto out;
-	r = ctap2_reply(m, resp, resp_len);
-	m = NULL;	/* consumed */
-out:
-	if (m != NULL)
-		cbor_decref(&m);
-	return r;
-}
-
-static int
-seq_cmp(const void *a, const void *b)
-{
-	const struct rk *const *x = a, *const *y = b;
-
-	return (*x)->seq < (*y)->seq ? 1 : (*x)->seq > (*y)->seq ? -1 : 0;
-}
-
-static int
-get_assertion(struct fidosim *tok, const cbor_item_t *req, uint8_t *resp,
-    size_t *resp_len)
-{
-	const cbor_item_t *allow, *pa;
-	const uint8_t *cdh, *pin_param = NULL, *id;
-	size_t cdh_len, pin_param_len = 0, id_len, i, n, count = 0;
-	struct cred_ref *creds = NULL;
-	struct rk **sorted = NULL;
-	uint8_t rp_id_hash[32];
-	char *rp_id = NULL;
-	int up = 1, uv = 0, rk = 0, has_rk = 0, details, r;
-
-	if (cb_map_get(req, 1) == NULL || cb_map_get(req, 2) == NULL) {
-		r = CTAP2_ERR_MISSING_PARAMETER;
-		goto out;
-	}
-	if (cb_get_text(cb_map_get(req, 1), &rp_id) < 0 ||
-	    cb_get_bytes(cb_map_get(req, 2), &cdh, &cdh_len) < 0) {
-		r = CTAP2_ERR_CBOR_UNEXPECTED_TYPE;
-		goto out;
-	}
-	if (cdh_len != 32) {
-		r = CTAP1_ERR_INVALID_LENGTH;
-		goto out;
-	}
-	if ((pa = cb_map_get(req, 6)) != NULL &&
-	    cb_get_bytes(pa, &pin_param, &pin_param_len) < 0) {
-		r = CTAP2_ERR_CBOR_UNEXPECTED_TYPE;
-		goto out;
-	}
-	if (pa != NULL && pin_param_len == 0) {
-		r = touch_probe(tok);
-		goto out;
-	}
-	if (pa != NULL && (r = check_protocol(cb_map_get(req, 7))) != CTAP_OK)
-		goto out;
-	if ((r = parse_options(cb_map_get(req, 5), &up, &uv, &rk, &has_rk)) !=
-	    CTAP_OK)
-		goto out;
-	if (has_rk) {
-		r = CTAP2_ERR_UNSUPPORTED_OPTION;
-		goto out;
-	}
-	if (uv) {
-		r = CTAP2_ERR_INVALID_OPTION;
-		goto out;
-	}
-	if (pa != NULL) {
-		if ((r = pin_uv_verify(tok, cb_map_get(req, 7), pin_param,
-		    pin_param_len, cdh, 32, PERM_GA, rp_id)) != CTAP_OK)
-			goto out;
-		uv = 1;
-	}
-	if (sha256(rp_id, strlen(rp_id), rp_id_hash) < 0) {
-		r = CTAP1_ERR_OTHER;
-		goto out;
-	}
-	if ((creds = calloc(tok->rk_cap + 1, sizeof(*creds))) == NULL) {
-		r = CTAP1_ERR_OTHER;
-		goto out;
-	}
-	if ((allow = cb_map_get(req, 3)) != NULL) {
-		if (!cbor_isa_array(allow)) {
-			r = CTAP2_ERR_CBOR_UNEXPECTED_TYPE;
-			goto out;
-		}
-		n = cbor_array_size(allow);
-		/* The first usable credential of the list is used. */
-		for (i = 0; i < n && count == 0; i++) {
-			r = parse_descriptor(cbor_array_handle(allow)[i], &id,
-			    &id_len);
-			if (r == 1)
-				continue;
-			if (r != CTAP_OK)
-				goto out;
-			if (find_cred(tok, rp_id_hash, id, id_len,
-			    &creds[0]) < 0)
-				continue;
-			if (creds[0].cred_protect == 3 && !uv) {
-				OPENSSL_cleanse(&creds[0], sizeof(creds[0]));
-				continue;
-			}
-			count = 1;
-		}
-	} else {
-		if ((sorted = calloc(tok->rk_cap, sizeof(*sorted))) == NULL) {
-			r = CTAP1_ERR_OTHER;
-			goto out;
-		}
-		for (i = 0, n = 0; i < tok->rk_cap; i++) {
-			struct rk *k = &tok->rks[i];
-
-			if (!k->used || memcmp(k->rp_id_hash, rp_id_hash,
-			    32) != 0)
-				continue;
-			/* credProtect 2 and 3 hide it from discovery w/o UV */
-			if (k->cred_protect >= 2 && !uv)
-				continue;
-			sorted[n++] = k;
-		}
-		qsort(sorted, n, sizeof(*sorted), seq_cmp);
-		for (i = 0; i < n; i++) {
-			struct cred_ref *c = &creds[count++];
-
-			c->rk_index = (int)(sorted[i] - tok->rks);
-			memcpy(c->id, sorted[i]->id, RK_ID_LEN);
-			c->id_len = RK_ID_LEN;
-			c->alg = sorted[i]->alg;
-			memcpy(c->priv, sorted[i]->priv, 32);
-			c->cred_protect = sorted[i]->cred_protect;
-		}
-	}
-	if (count == 0) {
-		r = CTAP2_ERR_NO_CREDENTIALS;
-		goto out;
-	}
-	if (up && (r = up_check(tok)) != CTAP_OK)
-		goto out;
-	if (uv && tok->token_valid)
-		tok->token_perms &= (uint8_t)~(PERM_MC | PERM_GA);
-	/* User name/displayName: only with UV and several accounts. */
-	details = uv && allow == NULL && count > 1;
-	r = assertion_reply(tok, &creds[0], rp_id_hash, cdh,
-	    (uint8_t)((up ? FLAG_UP : 0) | (uv ? FLAG_UV : 0)),
-	    allow == NULL ? count : 1, details, resp, resp_len);
-	if (r == CTAP_OK && allow == NULL && count > 1) {
-		tok->next_creds = creds;
-		creds = NULL;	/* transferred */
-		tok->next_count = count;
-		tok->next_index = 1;
-		memcpy(tok->next_cdh, cdh, 32);
-		memcpy(tok->next_rp_id_hash, rp_id_hash, 32);
-		tok->next_flags = (uint8_t)((up ? FLAG_UP : 0) |
-		    (uv ? FLAG_UV : 0));
-		tok->next_time = now_ms(tok);
-		tok->next_details = details;
-	}
-out:
-	if (creds != NULL) {
-		OPENSSL_cleanse(creds, (tok->rk_cap + 1) * sizeof(*creds));
-		free(creds);
-	}
-	free(sorted);
-	free(rp_id);
-	return r;
-}
-
-static int
-get_next_assertion(struct fidosim *tok, uint8_t *resp, size_t *resp_len)
-{
-	int r;
-
-	if (tok->next_creds == NULL || tok->next_index >= tok->next_count ||
-	    now_ms(tok) - tok->next_time > GETNEXT_WINDOW_MS) {
-		clear_next(tok);
-		return CTAP2_ERR_NOT_ALLOWED;
-	}
-	r = assertion_reply(tok, &tok->next_creds[tok->next_index++],
-	    tok->next_rp_id_hash, tok->next_cdh, tok->next_flags, 0,
-	    tok->next_details, resp, resp_len);
-	tok->next_time = now_ms(tok);
-	return r;
-}
-
 static int
 reset(struct fidosim *tok)
 {
@@ -927,7 +548,7 @@ ctap2_dispatch(struct fidosim *tok, const uint8_t *req, size_t req_len,
 	}
 	/* Enumeration state survives only the matching "next" commands. */
 	if (cmd != CMD_GET_NEXT)
-		clear_next(tok);
+		ctap2_clear_next(tok);
 	if (cmd != CMD_CREDMAN && cmd != CMD_CREDMAN_PRE)
 		credman_clear(tok);
 	if (req_len > 1) {
@@ -942,7 +563,7 @@ ctap2_dispatch(struct fidosim *tok, const uint8_t *req, size_t req_len,
 	}
 	switch (cmd) {
 	case CMD_GET_INFO:
-		r = get_info(tok, resp, resp_len);
+		r = ctap2_get_info(tok, resp, resp_len);
 		break;
 	case CMD_MAKE_CRED:
 		r = map == NULL ? CTAP2_ERR_MISSING_PARAMETER :
@@ -950,10 +571,10 @@ ctap2_dispatch(struct fidosim *tok, const uint8_t *req, size_t req_len,
 		break;
 	case CMD_GET_ASSERT:
 		r = map == NULL ? CTAP2_ERR_MISSING_PARAMETER :
-		    get_assertion(tok, map, resp, resp_len);
+		    ctap2_get_assertion(tok, map, resp, resp_len);
 		break;
 	case CMD_GET_NEXT:
-		r = get_next_assertion(tok, resp, resp_len);
+		r = ctap2_get_next_assertion(tok, resp, resp_len);
 		break;
 	case CMD_CLIENT_PIN:
 		r = map == NULL ? CTAP2_ERR_MISSING_PARAMETER :
@@ -985,3 +606,4 @@ out:
 	}
 	return r;
 }
+

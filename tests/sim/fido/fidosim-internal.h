@@ -267,7 +267,28 @@ int	state_load(struct fidosim *);
 int	state_save(struct fidosim *);
 void	rk_clear(struct rk *);
 
+/* authenticatorData flags */
+#define FLAG_UP	0x01
+#define FLAG_UV	0x04
+#define FLAG_AT	0x40
+#define FLAG_ED	0x80
+
 /* ctap2.c */
+int	parse_descriptor(const cbor_item_t *, const uint8_t **, size_t *);
+int	parse_options(const cbor_item_t *, int *up, int *uv, int *rk,
+	    int *has_rk);
+int	touch_probe(struct fidosim *);
+int	check_protocol(const cbor_item_t *);
+
+/* info.c */
+int	ctap2_get_info(struct fidosim *, uint8_t *, size_t *);
+unsigned rk_count(const struct fidosim *);
+
+/* assert.c */
+int	ctap2_get_assertion(struct fidosim *, const cbor_item_t *, uint8_t *,
+	    size_t *);
+int	ctap2_get_next_assertion(struct fidosim *, uint8_t *, size_t *);
+void	ctap2_clear_next(struct fidosim *);
 int	ctap2_dispatch(struct fidosim *, const uint8_t *req, size_t req_len,
 	    uint8_t *resp, size_t *resp_len);
 int	up_check(struct fidosim *);
