@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "fidosim-internal.h"
 
 const cbor_item_t *
@@ -297,6 +299,41 @@ cb_encode(cbor_item_t *item, uint8_t **out, size_t *out_len)
 	*out = buf;
 	*out_len = len;
 	return 0;
+}
+
+static void
+wipe_item(cbor_item_t *item, int depth)
+{
+	struct cbor_pair *p;
+	size_t i, n;
+
+	if (item == NULL || depth > 16)
+		return;
+	if (cbor_isa_bytestring(item) && cbor_bytestring_is_definite(item) &&
+	    cbor_bytestring_handle(item) != NULL)
+		OPENSSL_cleanse(cbor_bytestring_handle(item),
+		    cbor_bytestring_length(item));
+	else if (cbor_isa_array(item)) {
+		n = cbor_array_size(item);
+		for (i = 0; i < n; i++)
+			wipe_item(cbor_array_handle(item)[i], depth + 1);
+	} else if (cbor_isa_map(item)) {
+		p = cbor_map_handle(item);
+		n = cbor_map_size(item);
+		for (i = 0; i < n; i++)
+			wipe_item(p[i].value, depth + 1);
+	}
+}
+
+/* Wipes every byte string in item (keys, secrets), then releases it. */
+void
+cb_free_wipe(cbor_item_t **item)
+{
+	if (item == NULL || *item == NULL)
+		return;
+	if (cbor_refcount(*item) == 1)
+		wipe_item(*item, 0);
+	cbor_decref(item);
 }
 
 /*

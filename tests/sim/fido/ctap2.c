@@ -326,8 +326,11 @@ make_credential(struct fidosim *tok, const cbor_item_t *req, uint8_t *resp,
 		r = CTAP1_ERR_OTHER;
 		goto out;
 	}
-	/* With a PIN set, makeCredUvNotRqd is absent: a token is needed. */
-	if (pa == NULL && tok->pin_set) {
+	/*
+	 * PIN set, no token: 0x36, except for a non-resident credential when
+	 * makeCredUvNotRqd is advertised (CTAP 2.1 §6.1.2 steps 7, 8, 10).
+	 */
+	if (pa == NULL && tok->pin_set && (rk || !tok->cfg.mc_uv_not_rqd)) {
 		r = CTAP2_ERR_PUAT_REQUIRED;
 		goto out;
 	}

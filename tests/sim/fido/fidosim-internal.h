@@ -234,6 +234,7 @@ int	cb_put_int(cbor_item_t *map, uint64_t key, cbor_item_t *value);
 int	cb_put_str(cbor_item_t *map, const char *key, cbor_item_t *value);
 int	cb_push(cbor_item_t *array, cbor_item_t *value);
 int	cb_encode(cbor_item_t *item, uint8_t **out, size_t *out_len);
+void	cb_free_wipe(cbor_item_t **);
 int	cb_serialize(const cbor_item_t *, uint8_t **, size_t *);
 int	cb_parse(const uint8_t *, size_t, cbor_item_t **);
 

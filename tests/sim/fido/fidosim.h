@@ -41,6 +41,9 @@ struct fidosim_config {
 	unsigned	rk_capacity;
 	/* Leave EdDSA out (emulates firmware before 5.2.3). */
 	int		no_eddsa;
+	/* Advertise makeCredUvNotRqd: non-resident makeCredential without
+	 * PIN even when a PIN is set. */
+	int		mc_uv_not_rqd;
 	/* DER attestation certificate and PEM/DER P-256 key, or NULL. */
 	const char	*att_cert_path;
 	const char	*att_key_path;

@@ -89,6 +89,8 @@ ctap2_get_info(struct fidosim *tok, uint8_t *resp, size_t *resp_len)
 	    cb_put_str(o, "credMgmt", cb_bool(1)) < 0 ||
 	    cb_put_str(o, "credentialMgmtPreview", cb_bool(1)) < 0 ||
 	    cb_put_str(o, "pinUvAuthToken", cb_bool(1)) < 0 ||
+	    (tok->cfg.mc_uv_not_rqd &&
+	    cb_put_str(o, "makeCredUvNotRqd", cb_bool(1)) < 0) ||
 	    cb_put_int(m, 4, o) < 0)
 		goto fail;
 	if (cb_put_int(m, 5, cb_int(CTAP_MAX_MSG_SIZE)) < 0)

@@ -312,7 +312,7 @@ usage(void)
 {
 	fprintf(stderr,
 "usage: fidosim [--port N] [--state PATH] [--control PATH]\n"
-"               [--rk-capacity 25|100] [--no-eddsa]\n"
+"               [--rk-capacity 25|100] [--no-eddsa] [--make-cred-uv-not-rqd]\n"
 "               [--attestation-cert PEM --attestation-key PEM]\n"
 "               [--up approve|deny|never|delay:MS] [--up-timeout MS]\n");
 }
@@ -385,6 +385,7 @@ main(int argc, char **argv)
 		{ "control", required_argument, NULL, 'c' },
 		{ "rk-capacity", required_argument, NULL, 'r' },
 		{ "no-eddsa", no_argument, NULL, 'E' },
+		{ "make-cred-uv-not-rqd", no_argument, NULL, 'M' },
 		{ "attestation-cert", required_argument, NULL, 'C' },
 		{ "attestation-key", required_argument, NULL, 'K' },
 		{ "up", required_argument, NULL, 'u' },
@@ -428,6 +429,9 @@ main(int argc, char **argv)
 			break;
 		case 'E':
 			cfg.no_eddsa = 1;
+			break;
+		case 'M':
+			cfg.mc_uv_not_rqd = 1;
 			break;
 		case 'C':
 			cfg.att_cert_path = optarg;

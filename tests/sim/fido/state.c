@@ -52,6 +52,7 @@ rk_encode(const struct rk *rk)
 
 	if ((m = cbor_new_definite_map(10)) == NULL)
 		return NULL;
+	/* cb_put* consume their items even on failure. */
 	if (cb_put_int(m, 1, cb_bytes(rk->id, sizeof(rk->id))) < 0 ||
 	    cb_put_int(m, 2, cb_text(rk->rp_id)) < 0 ||
 	    put_opt_text(m, 3, rk->rp_name) < 0 ||
@@ -62,7 +63,7 @@ rk_encode(const struct rk *rk)
 	    cb_put_int(m, 8, cb_bytes(rk->priv, sizeof(rk->priv))) < 0 ||
 	    cb_put_int(m, 9, cb_int(rk->cred_protect)) < 0 ||
 	    cb_put_int(m, 10, cb_int((int64_t)rk->seq)) < 0) {
-		cbor_decref(&m);
+		cb_free_wipe(&m);
 		return NULL;
 	}
 	return m;
@@ -205,8 +206,7 @@ state_load(struct fidosim *tok)
 out:
 	if (r < 0)
 		fprintf(stderr, "fidosim: bad state file\n");
-	if (st != NULL)
-		cbor_decref(&st);
+	cb_free_wipe(&st);
 	if (buf != NULL) {
 		OPENSSL_cleanse(buf, len);
 		free(buf);
@@ -248,9 +248,13 @@ state_save(struct fidosim *tok)
 	for (i = 0; i < tok->rk_cap; i++) {
 		if (!tok->rks[i].used)
 			continue;
-		if ((rk = rk_encode(&tok->rks[i])) == NULL ||
-		    cb_push(arr, rk) < 0)
+		if ((rk = rk_encode(&tok->rks[i])) == NULL)
 			goto out;
+		if (!cbor_array_push(arr, rk)) {
+			cb_free_wipe(&rk);
+			goto out;
+		}
+		cbor_decref(&rk);	/* the array holds it */
 	}
 	if (cb_put_int(st, 1, cb_int(STATE_VERSION)) < 0 ||
 	    cb_put_int(st, 2, cb_bytes(tok->secret, 32)) < 0 ||
@@ -298,9 +302,7 @@ out:
 		OPENSSL_cleanse(buf, len);
 		free(buf);
 	}
-	if (arr != NULL)
-		cbor_decref(&arr);
-	if (st != NULL)
-		cbor_decref(&st);
+	cb_free_wipe(&arr);
+	cb_free_wipe(&st);
 	return r;
 }

@@ -201,6 +201,17 @@ class InfoVariantTest(TokenCase):
         self.make(alg=ES)
 
 
+class UvNotRqdTest(TokenCase):
+    token_args = ("--make-cred-uv-not-rqd",)
+
+    def test_make_cred_uv_not_rqd(self):
+        self.assertTrue(self.ctap.info.options["makeCredUvNotRqd"])
+        self.set_pin()
+        _, att = self.make(rk=False)
+        self.assertEqual(att.auth_data.flags & 0x45, 0x41)  # UP|AT, no UV
+        self.assertCtapError(0x36, self.make, rk=True)
+
+
 class AttestedTest(TokenCase):
     @property
     def token_args(self):
