@@ -48,6 +48,7 @@ struct app {
 	unsigned long		tick;
 	struct sockaddr_in	last;
 	int			have_last;
+	int			in_feed;
 	int			quit;
 };
 
@@ -106,7 +107,12 @@ send_report(void *arg, const uint8_t *report)
 	uint32_t cid = report_cid(report);
 	size_t i;
 
-	for (i = 0; i < MAX_PEERS; i++)
+	/*
+	 * A reply made while a report is being fed answers that report's
+	 * sender; later ones (KEEPALIVE, the answer after a touch, timeouts)
+	 * go to whoever last spoke on the channel.
+	 */
+	for (i = 0; !app->in_feed && i < MAX_PEERS; i++)
 		if (app->peers[i].used && app->peers[i].cid == cid) {
 			to = &app->peers[i].addr;
 			break;
@@ -353,7 +359,9 @@ run(struct app *app)
 				remember_peer(app, report_cid(buf), &from);
 				app->last = from;
 				app->have_last = 1;
+				app->in_feed = 1;
 				fidosim_feed(app->tok, buf);
+				app->in_feed = 0;
 			}
 		}
 		if (app->ctl >= 0 && (pfd[1].revents & POLLIN) &&
