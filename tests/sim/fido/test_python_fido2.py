@@ -696,6 +696,7 @@ class StateTest(TokenCase):
         cose_verify(nr.auth_data.credential_data.public_key, a.signature,
                     a.auth_data + h)
         self.assertEqual(os.stat(self.tok.state).st_mode & 0o777, 0o600)
+        self.assertFalse(os.path.exists(self.tok.state + ".tmp"))
 
     def test_reset_window(self):
         _, nr = self.make()
