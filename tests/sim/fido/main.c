@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -320,7 +321,8 @@ usage(void)
 "usage: fidosim [--port N] [--state PATH] [--control PATH]\n"
 "               [--rk-capacity 25|100] [--no-eddsa] [--make-cred-uv-not-rqd]\n"
 "               [--attestation-cert PEM --attestation-key PEM]\n"
-"               [--up approve|deny|never|delay:MS] [--up-timeout MS]\n");
+"               [--up approve|deny|never|delay:MS] [--up-timeout MS]\n"
+"               [--die-with-parent]\n");
 }
 
 static int
@@ -398,6 +400,7 @@ main(int argc, char **argv)
 		{ "attestation-key", required_argument, NULL, 'K' },
 		{ "up", required_argument, NULL, 'u' },
 		{ "up-timeout", required_argument, NULL, 't' },
+		{ "die-with-parent", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -406,6 +409,8 @@ main(int argc, char **argv)
 	enum fidosim_up_mode up = FIDOSIM_UP_APPROVE;
 	unsigned up_delay = 0, up_timeout = 30000, port = 8111, bound = 0;
 	unsigned long v;
+	pid_t parent = getppid();
+	int die_with_parent = 0;
 	const char *control = NULL;
 	char *colon;
 	int ch, i, rc = 1;
@@ -458,6 +463,9 @@ main(int argc, char **argv)
 				goto bad_usage;
 			up_timeout = (unsigned)v;
 			break;
+		case 'D':
+			die_with_parent = 1;
+			break;
 		case 'h':
 			usage();
 			return 0;
@@ -470,6 +478,10 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
+	/* A test runner killed by a timeout must not leave a token behind. */
+	if (die_with_parent && (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 ||
+	    getppid() != parent))
+		goto out;
 	cfg.clock_ms = clock_ms;
 	cfg.send = send_report;
 	cfg.arg = &app;

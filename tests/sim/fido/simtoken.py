@@ -78,7 +78,8 @@ class SimToken:
     # lifecycle
     def start(self):
         cmd = [self.binary, "--port", "0", "--state", self.state,
-               "--control", self.control_path] + self.args
+               "--control", self.control_path, "--die-with-parent"] + \
+            self.args
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
                                      start_new_session=True)
         try:
