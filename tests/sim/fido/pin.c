@@ -319,8 +319,11 @@ ctap2_client_pin(struct fidosim *tok, const cbor_item_t *req, uint8_t *resp,
 	}
 	switch (sub) {
 	case SUB_GET_RETRIES:
-		if ((m = cbor_new_definite_map(1)) == NULL ||
-		    cb_put_int(m, 3, cb_int(tok->pin_retries)) < 0) {
+		/* powerCycleState (2.1): true while PIN_AUTH_BLOCKED. */
+		if ((m = cbor_new_definite_map(2)) == NULL ||
+		    cb_put_int(m, 3, cb_int(tok->pin_retries)) < 0 ||
+		    cb_put_int(m, 4, cb_bool(tok->pin_consecutive_fails >=
+		    PIN_MAX_CONSECUTIVE)) < 0) {
 			r = CTAP1_ERR_OTHER;
 			goto out;
 		}

@@ -509,13 +509,14 @@ class PinTest(TokenCase):
         self.assertCtapError(0x31, wrong)
         self.assertCtapError(0x31, wrong)
         self.assertCtapError(0x34, wrong)
-        self.assertEqual(retries(), 5)
+        self.assertEqual(cp.get_pin_retries(), (5, True))
         # Blocked until power cycle, and nothing is counted meanwhile.
         self.assertCtapError(0x34, wrong)
         self.assertCtapError(0x34, cp.get_pin_token, "1234",
                              PERM.GET_ASSERTION, "x")
         self.assertEqual(retries(), 5)
         self.tok.control("powercycle")
+        self.assertEqual(cp.get_pin_retries(), (5, False))
         self.assertCtapError(0x31, wrong)
         self.assertCtapError(0x31, wrong)
         self.assertCtapError(0x34, wrong)
