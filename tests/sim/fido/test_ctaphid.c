@@ -390,6 +390,59 @@ test_faults(void)
 	fidosim_free(tok);
 }
 
+/* First CBOR status byte answered to one request. */
+static int
+cbor_status(struct fidosim *tok, struct env *e, uint32_t cid,
+    const uint8_t *req, size_t len)
+{
+	e->nout = 0;
+	send_msg(tok, cid, HID_CBOR, req, len);
+	if (e->nout == 0 || e->out[0][4] != (0x80 | HID_CBOR))
+		return -1;
+	return e->out[0][7];
+}
+
+static void
+test_cbor_errors(void)
+{
+	struct env e;
+	struct fidosim *tok = new_token(&e);
+	static uint8_t big[CTAP_MAX_MSG_SIZE + 1];
+	/* makeCredential whose map declares 2^32 entries (libcbor OOM). */
+	static const uint8_t huge[] = { 0x01, 0xba, 0x63, 0x61, 0x6c, 0x67,
+	    0xa0 };
+	static const uint8_t trunc[] = { 0x01, 0xa5, 0x01 };
+	static const uint8_t notmap[] = { 0x02, 0x80 };
+	static const uint8_t indef[] = { 0x06, 0xbf, 0x01, 0x01, 0xff };
+	static const uint8_t unknown[] = { 0x42 };
+	static const uint8_t nomap[] = { 0x01 };
+	static const uint8_t badsub[] = { 0x06, 0xa2, 0x01, 0x01, 0x02, 0x08 };
+	uint32_t a;
+
+	a = do_init(tok, &e);
+	big[0] = 0x04;
+	CHECK(cbor_status(tok, &e, a, big, sizeof(big)) ==
+	    CTAP2_ERR_REQUEST_TOO_LARGE);
+	CHECK(cbor_status(tok, &e, a, huge, sizeof(huge)) ==
+	    CTAP2_ERR_INVALID_CBOR);
+	CHECK(cbor_status(tok, &e, a, trunc, sizeof(trunc)) ==
+	    CTAP2_ERR_INVALID_CBOR);
+	CHECK(cbor_status(tok, &e, a, notmap, sizeof(notmap)) ==
+	    CTAP2_ERR_CBOR_UNEXPECTED_TYPE);
+	CHECK(cbor_status(tok, &e, a, indef, sizeof(indef)) ==
+	    CTAP2_ERR_INVALID_CBOR);
+	CHECK(cbor_status(tok, &e, a, unknown, sizeof(unknown)) ==
+	    CTAP1_ERR_INVALID_COMMAND);
+	CHECK(cbor_status(tok, &e, a, nomap, sizeof(nomap)) ==
+	    CTAP2_ERR_MISSING_PARAMETER);
+	CHECK(cbor_status(tok, &e, a, badsub, sizeof(badsub)) ==
+	    CTAP2_ERR_INVALID_SUBCOMMAND);
+	/* getNextAssertion with nothing to continue. */
+	CHECK(cbor_status(tok, &e, a, (const uint8_t *)"\x08", 1) ==
+	    CTAP2_ERR_NOT_ALLOWED);
+	fidosim_free(tok);
+}
+
 int
 main(void)
 {
@@ -398,6 +451,7 @@ main(void)
 	test_bad_seq_busy_timeout();
 	test_keepalive_cancel();
 	test_faults();
+	test_cbor_errors();
 	if (failures != 0) {
 		fprintf(stderr, "%d check(s) failed\n", failures);
 		return 1;
