@@ -450,12 +450,23 @@ up_check(struct fidosim *tok)
 	}
 }
 
+/*
+ * Also applies to a request already waiting: "approve" touches now, "deny"
+ * refuses now, "delay N" touches N ms from now, "never" keeps waiting.
+ */
 void
 fidosim_set_up(struct fidosim *tok, enum fidosim_up_mode mode,
     unsigned delay_ms)
 {
+	uint64_t now;
+
 	tok->up_mode = mode;
 	tok->up_delay_ms = delay_ms;
+	if (!tok->busy || mode == FIDOSIM_UP_NEVER)
+		return;
+	now = now_ms(tok);
+	tok->busy_outcome = mode == FIDOSIM_UP_DENY ? UP_DENIED : UP_GRANTED;
+	tok->busy_resolve_ms = now + (mode == FIDOSIM_UP_DELAY ? delay_ms : 0);
 }
 
 void

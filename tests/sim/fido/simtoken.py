@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 from fido2.hid import CtapHidDevice
@@ -73,6 +74,7 @@ class SimToken:
         self.port = None
         self._ctl = None
         self._ctl_buf = b""
+        self._ctl_lock = threading.Lock()
         self._devices = []
 
     # lifecycle
@@ -172,6 +174,11 @@ class SimToken:
 
     # control channel
     def control(self, line, timeout=10.0):
+        """Sends one command line, returns the reply line (thread-safe)."""
+        with self._ctl_lock:
+            return self._control(line, timeout)
+
+    def _control(self, line, timeout):
         if self._ctl is None:
             self._ctl = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             self._ctl.settimeout(timeout)

@@ -647,6 +647,26 @@ class PresenceTest(TokenCase):
         self.assertGreaterEqual(self.tok.stats()["keepalives"], 3)
         PackedAttestation().verify(att.att_statement, att.auth_data, h)
 
+    def test_touch_while_waiting(self):
+        self.tok.control("up-timeout 30000")
+        self.tok.control("up never")
+        timer = threading.Timer(0.3, self.tok.control, ("up approve",))
+        timer.start()
+        try:
+            t0 = time.monotonic()
+            h, att = self.make()
+            self.assertLess(time.monotonic() - t0, 10.0)
+        finally:
+            timer.cancel()
+        PackedAttestation().verify(att.att_statement, att.auth_data, h)
+        self.tok.control("up never")
+        timer = threading.Timer(0.3, self.tok.control, ("up deny",))
+        timer.start()
+        try:
+            self.assertCtapError(0x27, self.make)
+        finally:
+            timer.cancel()
+
     def test_cancel(self):
         self.tok.control("up-timeout 30000")
         self.tok.control("up never")
