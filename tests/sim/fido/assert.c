@@ -216,7 +216,8 @@ ctap2_get_assertion(struct fidosim *tok, const cbor_item_t *req, uint8_t *resp,
 	if (up && (r = up_check(tok)) != CTAP_OK)
 		goto out;
 	if (uv && tok->token_valid)
-		tok->token_perms &= (uint8_t)~(PERM_MC | PERM_GA);
+		tok->token_perms &= tok->cfg.ctap21_pre ? 0xff :
+		    (uint8_t)~(PERM_MC | PERM_GA);
 	/* User name/displayName: only with UV and several accounts. */
 	details = uv && allow == NULL && count > 1;
 	r = assertion_reply(tok, &creds[0], rp_id_hash, cdh,

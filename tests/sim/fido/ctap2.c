@@ -390,7 +390,8 @@ make_credential(struct fidosim *tok, const cbor_item_t *req, uint8_t *resp,
 	}
 	tok->counter++;
 	if (tok->token_valid && uv)
-		tok->token_perms &= (uint8_t)~(PERM_MC | PERM_GA);
+		tok->token_perms &= tok->cfg.ctap21_pre ? 0xff :
+		    (uint8_t)~(PERM_MC | PERM_GA);
 	if (state_save(tok) < 0) {
 		r = CTAP1_ERR_OTHER;
 		goto out;
@@ -585,8 +586,11 @@ ctap2_dispatch(struct fidosim *tok, const uint8_t *req, size_t req_len,
 		break;
 	case CMD_CREDMAN:
 	case CMD_CREDMAN_PRE:
-		r = map == NULL ? CTAP2_ERR_MISSING_PARAMETER :
-		    ctap2_credman(tok, map, resp, resp_len);
+		if (cmd == CMD_CREDMAN && tok->cfg.ctap21_pre)
+			r = CTAP1_ERR_INVALID_COMMAND;	/* preview only */
+		else
+			r = map == NULL ? CTAP2_ERR_MISSING_PARAMETER :
+			    ctap2_credman(tok, map, resp, resp_len);
 		break;
 	case CMD_RESET:
 		r = reset(tok);

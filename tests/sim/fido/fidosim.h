@@ -44,6 +44,13 @@ struct fidosim_config {
 	/* Advertise makeCredUvNotRqd: non-resident makeCredential without
 	 * PIN even when a PIN is set. */
 	int		mc_uv_not_rqd;
+	/*
+	 * CTAP 2.1-PRE profile of YubiKey 5.2-5.6: versions FIDO_2_0 and
+	 * FIDO_2_1_PRE, credentialMgmtPreview only (0x41), no pinUvAuthToken
+	 * (getPinToken only, one token per power-up, no permissions), PIN
+	 * protocol 1 only.
+	 */
+	int		ctap21_pre;
 	/* DER attestation certificate and PEM/DER P-256 key, or NULL. */
 	const char	*att_cert_path;
 	const char	*att_key_path;

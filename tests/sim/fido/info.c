@@ -66,7 +66,7 @@ ctap2_get_info(struct fidosim *tok, uint8_t *resp, size_t *resp_len)
 {
 	cbor_item_t *m = NULL, *a, *o, *alg;
 	uint8_t maj, min, build;
-	int fw;
+	int fw, pre = tok->cfg.ctap21_pre;
 
 	fw = token_fw(tok, &maj, &min, &build);
 	if ((m = cbor_new_definite_map(16)) == NULL)
@@ -74,7 +74,8 @@ ctap2_get_info(struct fidosim *tok, uint8_t *resp, size_t *resp_len)
 	if ((a = cbor_new_definite_array(3)) == NULL ||
 	    cb_push(a, cb_text("FIDO_2_0")) < 0 ||
 	    cb_push(a, cb_text("FIDO_2_1_PRE")) < 0 ||
-	    cb_push(a, cb_text("FIDO_2_1")) < 0 || cb_put_int(m, 1, a) < 0)
+	    (!pre && cb_push(a, cb_text("FIDO_2_1")) < 0) ||
+	    cb_put_int(m, 1, a) < 0)
 		goto fail;
 	if ((a = cbor_new_definite_array(1)) == NULL ||
 	    cb_push(a, cb_text("credProtect")) < 0 || cb_put_int(m, 2, a) < 0)
@@ -86,9 +87,9 @@ ctap2_get_info(struct fidosim *tok, uint8_t *resp, size_t *resp_len)
 	    cb_put_str(o, "up", cb_bool(1)) < 0 ||
 	    cb_put_str(o, "plat", cb_bool(0)) < 0 ||
 	    cb_put_str(o, "clientPin", cb_bool(tok->pin_set)) < 0 ||
-	    cb_put_str(o, "credMgmt", cb_bool(1)) < 0 ||
+	    (!pre && cb_put_str(o, "credMgmt", cb_bool(1)) < 0) ||
 	    cb_put_str(o, "credentialMgmtPreview", cb_bool(1)) < 0 ||
-	    cb_put_str(o, "pinUvAuthToken", cb_bool(1)) < 0 ||
+	    (!pre && cb_put_str(o, "pinUvAuthToken", cb_bool(1)) < 0) ||
 	    (tok->cfg.mc_uv_not_rqd &&
 	    cb_put_str(o, "makeCredUvNotRqd", cb_bool(1)) < 0) ||
 	    cb_put_int(m, 4, o) < 0)
@@ -96,8 +97,8 @@ ctap2_get_info(struct fidosim *tok, uint8_t *resp, size_t *resp_len)
 	if (cb_put_int(m, 5, cb_int(CTAP_MAX_MSG_SIZE)) < 0)
 		goto fail;
 	if ((a = cbor_new_definite_array(2)) == NULL ||
-	    cb_push(a, cb_int(2)) < 0 || cb_push(a, cb_int(1)) < 0 ||
-	    cb_put_int(m, 6, a) < 0)
+	    (!pre && cb_push(a, cb_int(2)) < 0) ||
+	    cb_push(a, cb_int(1)) < 0 || cb_put_int(m, 6, a) < 0)
 		goto fail;
 	if (cb_put_int(m, 7, cb_int(8)) < 0 ||
 	    cb_put_int(m, 8, cb_int(MAX_CRED_ID_LEN)) < 0)
@@ -124,9 +125,10 @@ ctap2_get_info(struct fidosim *tok, uint8_t *resp, size_t *resp_len)
 	}
 	if (cb_put_int(m, 10, a) < 0)
 		goto fail;
-	if (cb_put_int(m, 13, cb_int(PIN_MIN_LEN)) < 0 ||
+	/* Keys 0x0D, 0x0E and 0x14 are CTAP 2.1 additions. */
+	if (!pre && (cb_put_int(m, 13, cb_int(PIN_MIN_LEN)) < 0 ||
 	    cb_put_int(m, 14, cb_int(fw)) < 0 ||
-	    cb_put_int(m, 20, cb_int(tok->rk_cap - rk_count(tok))) < 0)
+	    cb_put_int(m, 20, cb_int(tok->rk_cap - rk_count(tok))) < 0))
 		goto fail;
 	return ctap2_reply(m, resp, resp_len);
 fail:

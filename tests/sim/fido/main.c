@@ -320,6 +320,7 @@ usage(void)
 	fprintf(stderr,
 "usage: fidosim [--port N] [--state PATH] [--control PATH]\n"
 "               [--rk-capacity 25|100] [--no-eddsa] [--make-cred-uv-not-rqd]\n"
+"               [--ctap21-pre]\n"
 "               [--attestation-cert PEM --attestation-key PEM]\n"
 "               [--up approve|deny|never|delay:MS] [--up-timeout MS]\n"
 "               [--die-with-parent]\n");
@@ -396,6 +397,7 @@ main(int argc, char **argv)
 		{ "rk-capacity", required_argument, NULL, 'r' },
 		{ "no-eddsa", no_argument, NULL, 'E' },
 		{ "make-cred-uv-not-rqd", no_argument, NULL, 'M' },
+		{ "ctap21-pre", no_argument, NULL, 'P' },
 		{ "attestation-cert", required_argument, NULL, 'C' },
 		{ "attestation-key", required_argument, NULL, 'K' },
 		{ "up", required_argument, NULL, 'u' },
@@ -445,6 +447,9 @@ main(int argc, char **argv)
 			break;
 		case 'M':
 			cfg.mc_uv_not_rqd = 1;
+			break;
+		case 'P':
+			cfg.ctap21_pre = 1;
 			break;
 		case 'C':
 			cfg.att_cert_path = optarg;

@@ -46,7 +46,8 @@ pin_uv_verify(struct fidosim *tok, const cbor_item_t *proto_item,
 {
 	uint64_t proto;
 
-	if (cb_get_uint(proto_item, &proto) < 0 || (proto != 1 && proto != 2))
+	if (cb_get_uint(proto_item, &proto) < 0 || (proto != 1 && proto != 2) ||
+	    (proto == 2 && tok->cfg.ctap21_pre))
 		return CTAP1_ERR_INVALID_PARAMETER;
 	if (!tok->pin_set)
 		return CTAP2_ERR_PIN_NOT_SET;
@@ -61,7 +62,7 @@ pin_uv_verify(struct fidosim *tok, const cbor_item_t *proto_item,
 	    strcmp(rp_id, tok->token_rp_id) != 0)
 		return CTAP2_ERR_PIN_AUTH_INVALID;
 	if (rp_id != NULL && tok->token_rp_id == NULL && perm != PERM_CM &&
-	    (tok->token_rp_id = strdup(rp_id)) == NULL)
+	    !tok->cfg.ctap21_pre && (tok->token_rp_id = strdup(rp_id)) == NULL)
 		return CTAP1_ERR_OTHER;
 	return CTAP_OK;
 }
@@ -237,6 +238,9 @@ get_token(struct fidosim *tok, const cbor_item_t *req, int proto, int sub,
 	if (sub == SUB_GET_PIN_TOKEN) {
 		if (pi != NULL || ri != NULL)
 			return CTAP1_ERR_INVALID_PARAMETER;
+		/* Before 2.1 a token was good for every command. */
+		if (tok->cfg.ctap21_pre)
+			perms = PERM_MC | PERM_GA | PERM_CM;
 	} else {
 		if (pi == NULL)
 			return CTAP2_ERR_MISSING_PARAMETER;
@@ -255,8 +259,12 @@ get_token(struct fidosim *tok, const cbor_item_t *req, int proto, int sub,
 	}
 	if ((r = check_pin_hash(tok, proto, shared, req)) != CTAP_OK)
 		goto out;
-	/* 2.1: every token request makes a new token. */
-	if (pin_token_reset(tok) < 0) {
+	/*
+	 * 2.1: every token request makes a new token.  2.0/2.1-PRE: one
+	 * token per power-up (or PIN change), returned again each time.
+	 */
+	if ((!tok->cfg.ctap21_pre || !tok->token_valid) &&
+	    pin_token_reset(tok) < 0) {
 		r = CTAP1_ERR_OTHER;
 		goto out;
 	}
@@ -313,8 +321,13 @@ ctap2_client_pin(struct fidosim *tok, const cbor_item_t *req, uint8_t *resp,
 		r = CTAP2_ERR_MISSING_PARAMETER;
 		goto out;
 	}
-	if (proto != 1 && proto != 2) {
+	if ((proto != 1 && proto != 2) ||
+	    (proto == 2 && tok->cfg.ctap21_pre)) {
 		r = CTAP1_ERR_INVALID_PARAMETER;
+		goto out;
+	}
+	if (sub == SUB_GET_TOKEN_PIN_PERM && tok->cfg.ctap21_pre) {
+		r = CTAP2_ERR_INVALID_SUBCOMMAND;
 		goto out;
 	}
 	switch (sub) {

@@ -119,6 +119,34 @@ class NoEddsaTest(Libfido2Case):
         self.enroll(alg="es256")
 
 
+class Ctap21PreTest(Libfido2Case):
+    token_args = ("--ctap21-pre",)
+
+    def test_ctap21_pre(self):
+        out = self.run_client("info")
+        self.assertEqual(out["versions"], "FIDO_2_0,FIDO_2_1_PRE")
+        self.assertEqual(out["protocols"], "1")
+        self.assertNotIn("pinUvAuthToken", out["options"])
+        self.assertNotIn("credMgmt:", out["options"])
+        self.assertEqual(out["supports_credman"], "1")
+        self.run_client("setpin", "1234")
+        e = self.enroll("eddsa", 1, "1234", 2, "ssh:", "alice")
+        self.assertEqual(int(e["flags"]), UP | UV | AT | ED)
+        b = self.enroll("es256", 1, "1234", 2, "ssh:", "bob")
+        a = self.assertion("ssh:", "-", "es256", b["pubkey"], "1234")
+        self.assertEqual(a["count"], "2")
+        self.assertEqual(a["assert_verified"], "1")
+        # libfido2 1.12 takes getPinToken (0x05) tokens to credman 0x41.
+        out = self.run_client("credman", "1234", "ssh:")
+        self.assertEqual((out["existing"], out["remaining"]), ("2", "23"))
+        self.run_client("delete", "1234", e["id"])
+        self.assertEqual(self.run_client("credman", "1234",
+                                         "ssh:")["existing"], "1")
+        self.run_client("changepin", "1234", "5678")
+        self.assertClientError(PIN_INVALID, "enroll", "eddsa", 0, "1234", 0,
+                               "ssh:", "u", "-")
+
+
 class EnrollTest(Libfido2Case):
     @property
     def token_args(self):

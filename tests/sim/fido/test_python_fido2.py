@@ -212,6 +212,52 @@ class UvNotRqdTest(TokenCase):
         self.assertCtapError(0x36, self.make, rk=True)
 
 
+class Ctap21PreTest(TokenCase):
+    """YubiKey 5.2-5.6 style: FIDO_2_1_PRE, getPinToken, preview credman."""
+    token_args = ("--ctap21-pre",)
+
+    def test_ctap21_pre_profile(self):
+        info = self.ctap.info
+        self.assertEqual(info.versions, ["FIDO_2_0", "FIDO_2_1_PRE"])
+        self.assertEqual(info.options, {
+            "rk": True, "up": True, "plat": False, "clientPin": False,
+            "credentialMgmtPreview": True})
+        self.assertEqual(info.pin_uv_protocols, [1])
+        self.assertIsNone(info.firmware_version)
+        self.assertIsNone(info.remaining_disc_creds)
+        self.assertCtapError(0x01, self.ctap.send_cbor, 0x0A, {1: 1})
+        cp = ClientPin(self.ctap)
+        self.assertEqual(cp.protocol.VERSION, 1)
+        cp.set_pin("1234")
+        self.assertCtapError(0x02, ClientPin(
+            self.ctap, PinProtocolV2()).get_pin_retries)
+        ka, shared = cp._get_shared_secret()
+        self.assertCtapError(
+            0x3E, self.ctap.client_pin, 1, 0x09, key_agreement=ka,
+            pin_hash_enc=cp.protocol.encrypt(
+                shared, hashlib.sha256(b"1234").digest()[:16]),
+            permissions=1, permissions_rpid="example.com")
+        # getPinToken (0x05): one token per power-up, for every command.
+        t = cp.get_pin_token("1234")
+        self.assertEqual(cp.get_pin_token("1234"), t)
+        _, att = self.make(rk=True, pin_token=t, proto=cp.protocol)
+        self.assertEqual(att.auth_data.flags & 0x05, 0x05)
+        self.make(rp="other.example", uid=b"u2", rk=True, pin_token=t,
+                  proto=cp.protocol)
+        cm = CredentialManagement(self.ctap, cp.protocol, t)  # 0x41
+        self.assertEqual(cm.get_metadata(), {1: 2, 2: 23})
+        creds = cm.enumerate_creds(hashlib.sha256(b"example.com").digest())
+        self.assertEqual(creds[0][7]["id"],
+                         att.auth_data.credential_data.credential_id)
+        cm.delete_cred(creds[0][7])
+        self.assertEqual(cm.get_metadata()[1], 1)
+        self.assertEqual(self.tok.stats()["ctap"]["credentialManagement"],
+                         5)
+        self.tok.control("powercycle")
+        self.assertCtapError(0x33, self.make, pin_token=t, proto=cp.protocol)
+        self.assertNotEqual(cp.get_pin_token("1234"), t)
+
+
 class AttestedTest(TokenCase):
     @property
     def token_args(self):
