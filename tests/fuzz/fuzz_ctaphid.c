@@ -7,7 +7,8 @@
  *	byte 0: user presence mode (low 2 bits: approve, delay, deny, never)
  *	byte 1: flags: 0x01 no EdDSA, 0x02 100 rk slots, 0x04 a PIN is set
  *	        ("1234") and a known pinUvAuthToken (32 x 0x11) with
- *	        permissions mc|ga|cm is live, so authenticated paths run
+ *	        permissions mc|ga|cm is live, so authenticated paths run;
+ *	        0x08 --ctap21-pre profile, 0x10 makeCredUvNotRqd
  *	then 64-byte reports, each fed to the core; the fake clock moves 37 ms
  *	after each report, and at the end it runs on until pending work ends.
  * Time and randomness are fake: a run depends only on its input (except
@@ -82,6 +83,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.no_persist = 1;
 	cfg.no_eddsa = flags & 0x01;
 	cfg.rk_capacity = (flags & 0x02) ? 100 : 25;
+	cfg.ctap21_pre = (flags & 0x08) != 0;
+	cfg.mc_uv_not_rqd = (flags & 0x10) != 0;
 	if (fidosim_new(&cfg, &tok) < 0)
 		return 0;
 	fidosim_set_up(tok, (enum fidosim_up_mode)(data[0] & 3), 250);

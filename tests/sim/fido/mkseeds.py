@@ -124,6 +124,11 @@ SEEDS = {
                     b"ssh:").digest()}) + frames(CID, 0x10, b"\x0a" +
                                                  cbor.encode({1: 5}))),
     "ga_pin_p1": (0, 4, init() + ga(pin=1, up=False)),
+    "ctap21pre_pin_cm": (0, 0x0C, init() + ctap(0x04) +
+                         mc(rk=True, pin=1) + cm(0x01, proto=1, cmd=0x41) +
+                         cm(0x01) + ctap(0x06, {1: 1, 2: 9, 3: KA,
+                                                6: b"\0" * 16, 9: 1})),
+    "uv_not_rqd": (0, 0x14, init() + ctap(0x04) + mc() + mc(rk=True)),
     "credman_pre_delete": (0, 4, init() + cm(0x01, cmd=0x41) + cm(0x06, {
         2: {"id": b"\x44" * 16, "type": "public-key"}}) + cm(0x07, {
             2: {"id": b"\x44" * 16, "type": "public-key"},
