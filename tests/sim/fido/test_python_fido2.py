@@ -765,6 +765,21 @@ class StateTest(TokenCase):
         self.assertEqual(os.stat(self.tok.state).st_mode & 0o777, 0o600)
         self.assertFalse(os.path.exists(self.tok.state + ".tmp"))
 
+    def test_bad_state_file_refused(self):
+        self.assertEqual(self.tok.stop(), 0)
+        with open(self.tok.state, "r+b") as f:
+            data = f.read()
+            f.seek(0)
+            f.write(data[:len(data) // 2])
+            f.truncate()
+        with self.assertRaises(RuntimeError):
+            self.tok.start()
+        self.tok.kill()
+        os.unlink(self.tok.state)
+        self.tok.start()  # a missing file makes a new token
+        self.assertEqual(Ctap2(self.tok.open_device()).info.aaguid,
+                         AAGUID_54)
+
     def test_reset_window(self):
         _, nr = self.make()
         self.make(uid=b"r", rk=True)
