@@ -15,6 +15,7 @@
  *	fidosim_fido2_client URL credman PIN RPID
  *	fidosim_fido2_client URL delete PIN IDHEX
  *	fidosim_fido2_client URL touch
+ *	fidosim_fido2_client URL touch-cancel
  *
  * Exit status: 0 success, 3 libfido2 error ("error=<n> <name>" printed),
  * 2 usage.
@@ -338,6 +339,27 @@ cmd_touch(fido_dev_t *dev)
 	return touched ? 0 : 3;
 }
 
+/*
+ * Starts touch-to-select, sees no touch for 300 ms, then cancels: what
+ * OpenSSH does to the tokens that were not touched.
+ */
+static int
+cmd_touch_cancel(fido_dev_t *dev)
+{
+	int r, touched = 0, i;
+
+	if ((r = fido_dev_get_touch_begin(dev)) != FIDO_OK)
+		return fail("touch_begin", r);
+	for (i = 0; i < 6 && !touched; i++)
+		if ((r = fido_dev_get_touch_status(dev, &touched,
+		    50)) != FIDO_OK)
+			return fail("touch_status", r);
+	printf("touched=%d\n", touched);
+	if ((r = fido_dev_cancel(dev)) != FIDO_OK)
+		return fail("cancel", r);
+	return touched ? 3 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -389,6 +411,8 @@ main(int argc, char **argv)
 		    argv[3])) == FIDO_OK ? 0 : fail("del_dev_rk", r);
 	} else if (strcmp(cmd, "touch") == 0 && argc == 3)
 		rc = cmd_touch(dev);
+	else if (strcmp(cmd, "touch-cancel") == 0 && argc == 3)
+		rc = cmd_touch_cancel(dev);
 	else
 		goto usage;
 out:

@@ -289,6 +289,15 @@ class PresenceTest(Libfido2Case):
         self.assertClientError(USER_ACTION_TIMEOUT, "enroll", "eddsa", 0,
                                "-", 0, "ssh:", "u", "-")
         self.assertLess(time.monotonic() - t0, 10)
+        # Touch-select with no touch, then fido_dev_cancel: the token
+        # answers the pending request 0x2D and is free again.
+        # (Were the first not cancelled, the second would get
+        # CHANNEL_BUSY and fail.)
+        self.tok.control("up-timeout 30000")
+        for _ in range(2):
+            self.assertEqual(self.run_client("touch-cancel")["touched"], "0")
+        self.tok.control("up approve")
+        self.assertEqual(self.run_client("touch")["touched"], "1")
         # Delayed touch: libfido2 skips the KEEPALIVEs and succeeds.
         self.tok.control("up-timeout 30000")
         self.tok.control("up delay 300")
