@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * A small libfido2 1.12 client that reaches a token through udp_io.c, the
- * way ykssh will (fido_dev_set_io_functions).  test_libfido2.py runs one
+ * A small libfido2 1.12 client that reaches a token through ykssh's own
+ * report I/O (src/lib/fido-io.c, via fido_dev_set_io_functions), as ykssh
+ * does.  test_libfido2.py runs one
  * command per invocation and checks the key=value lines it prints.
  *
  *	fidosim_fido2_client URL info
@@ -30,7 +31,7 @@
 #include <fido/eddsa.h>
 #include <openssl/rand.h>
 
-#include "udp_io.h"
+#include "fido-io.h"
 
 static void
 hex(const char *key, const unsigned char *p, size_t len)
@@ -374,7 +375,7 @@ main(int argc, char **argv)
 		goto usage;
 	cmd = argv[2];
 	fido_init(getenv("FIDOSIM_CLIENT_DEBUG") ? FIDO_DEBUG : 0);
-	ykssh_udp_io(&io);
+	ykssh_fido_io_functions(&io);
 	if ((dev = fido_dev_new()) == NULL)
 		return 3;
 	if ((r = fido_dev_set_io_functions(dev, &io)) != FIDO_OK ||

@@ -4,7 +4,7 @@
 
 usage: test_libfido2.py PATH/TO/fidosim PATH/TO/fidosim_fido2_client
 
-The C client (fido2_client.c + udp_io.c) runs one libfido2 operation per
+The C client (fido2_client.c over ykssh's fido-io.c) runs one libfido2 operation per
 call and prints key=value lines; this script checks them, and verifies the
 x5c certificate chain to the test CA.
 """
@@ -54,7 +54,8 @@ class Libfido2Case(unittest.TestCase):
         self.addCleanup(self.tok.cleanup)
         self.tok.start()
         self.addCleanup(self.check_clean_exit)
-        self.url = "udp://127.0.0.1:%d" % self.tok.port
+        # local=0: an ephemeral client port, so tests run in parallel.
+        self.url = "udp://127.0.0.1:%d?local=0" % self.tok.port
 
     def check_clean_exit(self):
         self.assertEqual(self.tok.stop(), 0, "fidosim did not quit cleanly")
