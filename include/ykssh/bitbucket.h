@@ -159,11 +159,13 @@ struct ykssh_err *ykssh_bb_list(struct ykssh_bb *bb,
 /*
  * Registers key (idempotent, see above).  expires_days 0: no expiry.
  * *alreadyp is set when the key was there before (its id is returned).
+ * A label another key already has is a CONFLICT when the user chose it
+ * (label_explicit); a default label takes the first free "label (N)".
  */
 struct ykssh_err *ykssh_bb_register(struct ykssh_bb *bb,
     const struct ykssh_sshkey *key, const char *comment, const char *label,
-    unsigned expires_days, struct ykssh_bb_key **keyp, int *alreadyp)
-    YKSSH_MUST_CHECK;
+    int label_explicit, unsigned expires_days, struct ykssh_bb_key **keyp,
+    int *alreadyp) YKSSH_MUST_CHECK;
 /* Deletes the key with that id or "SHA256:" fingerprint. */
 struct ykssh_err *ykssh_bb_delete(struct ykssh_bb *bb, const char *which,
     struct ykssh_bb_key **deletedp) YKSSH_MUST_CHECK;

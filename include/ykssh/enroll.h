@@ -102,6 +102,7 @@ struct ykssh_enroll_wire_opts {
 	struct ykssh_bb	*bb;		/* NULL: do not register */
 	const struct ykssh_bb_server *srv;	/* required with bb */
 	const char	*bb_label;	/* registration label */
+	int		 bb_label_explicit;	/* chosen by the user */
 	unsigned	 expires_days;
 };
 

@@ -443,6 +443,7 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 		    NULL)
 			err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
 		wo.bb_label = o.label != NULL ? o.label : bblabel;
+		wo.bb_label_explicit = o.label != NULL;
 	}
 	if (err == NULL)
 		err = ykssh_enroll_wire(cli->ctx, &o, r, &wo, &wired);

@@ -221,8 +221,8 @@ cmd_register(struct cli *cli, int argc, char **argv)
 			    cli_bb_name(&b));
 		goto out;
 	}
-	if ((err = ykssh_bb_register(b.bb, key, comment, label, days, &k,
-	    &already)) != NULL)
+	if ((err = ykssh_bb_register(b.bb, key, comment, label,
+	    deflabel == NULL, days, &k, &already)) != NULL)
 		goto out;
 	if ((err = ykssh_sshkey_fingerprint(key, &fp)) != NULL)
 		goto out;

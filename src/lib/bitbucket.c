@@ -493,17 +493,31 @@ add_url(const struct ykssh_bb *bb, const char *base, unsigned expires_days,
 	return asprintf(urlp, "%s?expires_on=%s", base, date) < 0 ? -1 : 0;
 }
 
+/* The key of the list that has that label, if any. */
+static const struct ykssh_bb_key *
+find_label(const struct ykssh_bb_keylist *l, const char *label)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->keys[i].label != NULL &&
+		    strcmp(l->keys[i].label, label) == 0)
+			return &l->keys[i];
+	return NULL;
+}
+
 struct ykssh_err *
 ykssh_bb_register(struct ykssh_bb *bb, const struct ykssh_sshkey *key,
-    const char *comment, const char *label, unsigned expires_days,
-    struct ykssh_bb_key **keyp, int *alreadyp)
+    const char *comment, const char *label, int label_explicit,
+    unsigned expires_days, struct ykssh_bb_key **keyp, int *alreadyp)
 {
 	struct ykssh_bb_keylist *l = NULL, *again = NULL;
-	const struct ykssh_bb_key *found;
+	const struct ykssh_bb_key *found, *taken;
 	struct ykssh_bb_reply r = { 0 };
 	struct ykssh_err *err = NULL, *werr = NULL;
 	char *line = NULL, *body = NULL, *base = NULL, *url = NULL;
-	size_t i;
+	char *free_label = NULL;
+	int n;
 
 	*keyp = NULL;
 	*alreadyp = 0;
@@ -519,20 +533,27 @@ ykssh_bb_register(struct ykssh_bb *bb, const struct ykssh_sshkey *key,
 		*alreadyp = 1;
 		goto out;
 	}
-	for (i = 0; i < l->n; i++) {
-		if (l->keys[i].label != NULL &&
-		    strcmp(l->keys[i].label, label) == 0) {
-			err = ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_CONFLICT,
-			    "the label \"%s\" is already used by another key "
-			    "on the account (%s, id %s)", label,
-			    l->keys[i].fingerprint != NULL ?
-			    l->keys[i].fingerprint : "unknown fingerprint",
-			    l->keys[i].id),
-			    "choose another --label, or remove that key first "
-			    "with 'ykssh register --delete %s'", l->keys[i].id);
+	if ((taken = find_label(l, label)) != NULL && label_explicit) {
+		err = ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_CONFLICT,
+		    "the label \"%s\" is already used by another key on the "
+		    "account (%s, id %s)", label, taken->fingerprint != NULL ?
+		    taken->fingerprint : "unknown fingerprint", taken->id),
+		    "choose another --label, or remove that key first with "
+		    "'ykssh register --delete %s'", taken->id);
+		goto out;
+	}
+	/* A default label is never worth a refusal: take a free variant. */
+	for (n = 2; taken != NULL && n < 100; n++) {
+		free(free_label);
+		if (asprintf(&free_label, "%s (%d)", label, n) < 0) {
+			free_label = NULL;
+			err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
 			goto out;
 		}
+		taken = find_label(l, free_label);
 	}
+	if (free_label != NULL)
+		label = free_label;
 	if ((err = keys_url(bb, &base)) != NULL)
 		goto out;
 	if ((body = add_body(bb, line, label, expires_days)) == NULL ||
@@ -567,6 +588,7 @@ ykssh_bb_register(struct ykssh_bb *bb, const struct ykssh_sshkey *key,
 		err = ykssh_bb_status_err(bb, &r, "cannot register the key");
 out:
 	ykssh_err_free(werr);
+	free(free_label);
 	free(line);
 	free(body);
 	free(base);

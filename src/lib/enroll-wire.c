@@ -4,9 +4,12 @@
  * order: an entry sending bitbucket.org to a key the server refused would
  * break whatever key worked before.
  */
+#include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ykssh/atomicfile.h"
 #include "ykssh/bitbucket.h"
@@ -41,7 +44,26 @@ config_label(const struct ykssh_enroll_opts *o,
 	return strdup(base != NULL ? base + 1 : r->stub_path);
 }
 
-/* "~/.ssh/id_..." when the stub is under the home: stable across hosts. */
+/*
+ * Is `home` the home ssh uses?  ssh expands "~" (and finds its config)
+ * from the password database, not from $HOME.
+ */
+static int
+is_ssh_home(const char *home)
+{
+	struct passwd *pw = getpwuid(getuid());
+	char a[PATH_MAX], b[PATH_MAX];
+
+	return pw != NULL && pw->pw_dir != NULL &&
+	    realpath(home, a) != NULL && realpath(pw->pw_dir, b) != NULL &&
+	    strcmp(a, b) == 0;
+}
+
+/*
+ * "~/.ssh/id_..." when the stub is under the home ssh uses: stable across
+ * machines.  Otherwise the absolute path, which ssh reads the same way
+ * whatever $HOME says.
+ */
 static char *
 identity_path(const struct ykssh_enroll_opts *o, const char *stub)
 {
@@ -49,7 +71,7 @@ identity_path(const struct ykssh_enroll_opts *o, const char *stub)
 	char *s;
 
 	if (strncmp(stub, o->home, n) == 0 && stub[n] == '/' &&
-	    strpbrk(stub + n, " \t\"") == NULL) {
+	    strpbrk(stub + n, " \t\"") == NULL && is_ssh_home(o->home)) {
 		if (asprintf(&s, "~%s", stub + n) < 0)
 			return NULL;
 		return s;
@@ -196,7 +218,8 @@ ykssh_enroll_wire(struct ykssh_ctx *ctx, const struct ykssh_enroll_opts *o,
 			comment = strchr(comment + 1, ' ');
 		comment = comment != NULL ? comment + 1 : NULL;
 		if ((err = ykssh_bb_register(w->bb, r->key, comment,
-		    w->bb_label, w->expires_days, &k, &wd->bb_already)) != NULL) {
+		    w->bb_label, w->bb_label_explicit, w->expires_days, &k,
+		    &wd->bb_already)) != NULL) {
 			err = ykssh_err_hint(YKSSH_ERR_WRAP(err,
 			    "the key is in %s but not registered",
 			    r->pub_path), "fix the cause, then run 'ykssh "

@@ -39,25 +39,20 @@ class RegisterTest(unittest.TestCase):
     flavours = ("cloud", "dc")
     settings = {"cloud_accepts_sk": True}
 
-    @classmethod
-    def setUpClass(cls):
-        cls.bb = bbenv.BitbucketEnv(flavours=cls.flavours,
-                                    settings=dict(cls.settings))
-        cls.bb.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.bb.stop()
-
     def setUp(self):
+        # One emulator per test: settings and keys never leak between
+        # tests.
+        self.bb = bbenv.BitbucketEnv(flavours=self.flavours,
+                                     settings=dict(self.settings))
+        self.bb.start()
+        self.addCleanup(self.bb.stop)
         self.tmp = tempfile.mkdtemp(prefix="ykssh-register-")
         self.home = os.path.join(self.tmp, "home")
         os.makedirs(self.home)
         self.token = SimToken(FIDOSIM, workdir=os.path.join(self.tmp, "t"))
         os.makedirs(self.token.workdir)
         self.token.start()
-        self.bb.fault("reset")
-        self.bb.clear_log()
+        self.nkeys = 0
 
     def tearDown(self):
         rc = self.token.stop()
@@ -66,15 +61,17 @@ class RegisterTest(unittest.TestCase):
         self.assertEqual(rc, 0)
 
     # environment of a user with Cloud or DC credentials
-    def env(self, product="cloud", token="full", **extra):
+    def env(self, product="cloud", token="default", **extra):
         env = {"PATH": os.environ["PATH"], "HOME": self.home,
                "YKSSH_SK_DEVICE": "udp://127.0.0.1:%d?local=0" %
                self.token.port, "LANG": "C"}
         if product == "cloud" and token is not None:
             env["YKSSH_BITBUCKET_USER"], env["YKSSH_BITBUCKET_TOKEN"] = \
-                self.bb.cloud_token("alice", token)
+                self.bb.cloud_token("alice", "full" if token == "default"
+                                    else token)
         elif product == "dc" and token is not None:
-            env["YKSSH_BITBUCKET_TOKEN"] = self.bb.dc_token("alice", token)
+            env["YKSSH_BITBUCKET_TOKEN"] = self.bb.dc_token(
+                "alice", "personal" if token == "default" else token)
         env.update(extra)
         return env
 
@@ -107,11 +104,17 @@ class RegisterTest(unittest.TestCase):
                     "\tSecurityKeyProvider %s\n\tBatchMode yes\n"
                     % (self.bb.known_hosts, PROVIDER))
 
+    def ssh_config(self):
+        return os.path.join(self.home, ".ssh", "config")
+
     def git(self, *args, cwd=None):
+        # ssh reads the config of the password-database home, not $HOME:
+        # name the file ykssh wrote.
         env = self.bb.git_env(extra={"HOME": self.home,
                                      "YKSSH_SK_DEVICE": self.env()[
                                          "YKSSH_SK_DEVICE"],
-                                     "GIT_SSH_COMMAND": "ssh"})
+                                     "GIT_SSH_COMMAND": "ssh -F " +
+                                     self.ssh_config()})
         return subprocess.run(["git"] + list(args), cwd=cwd, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True, timeout=60,
@@ -145,10 +148,12 @@ class TestGitPush(RegisterTest):
         self.assertEqual(r["ssh_config"]["host"], "bitbucket.org")
         self.assertIn("does not document FIDO2", p.stderr)   # the warning
         self.ssh_overrides()
-        g = e2elib.run(["ssh", "-G", "bitbucket.org"], env={
-            "HOME": self.home, "PATH": os.environ["PATH"]})
-        self.assertIn("identityfile %s" % r["stub"].replace(
-            self.home, "~"), g.stdout)
+        g = e2elib.run(["ssh", "-F", self.ssh_config(), "-G",
+                        "bitbucket.org"], env={"HOME": self.home, "PATH":
+                                               os.environ["PATH"]})
+        # $HOME is not the passwd home here: an absolute path, which ssh
+        # reads the same whatever $HOME says.
+        self.assertIn("identityfile %s" % r["stub"], g.stdout)
         self.assertIn("user git", g.stdout)
         p = self.clone_and_push(self.cloud_url())
         self.assertEqual(p.returncode, 0, p.stderr + self.bb.read_sshd_log())
@@ -198,7 +203,8 @@ class TestGitPush(RegisterTest):
 
 class TestRegisterCommand(RegisterTest):
     def make_key(self):
-        k = os.path.join(self.tmp, "id")
+        self.nkeys += 1
+        k = os.path.join(self.tmp, "id%d" % self.nkeys)
         e2elib.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C",
                     "me@test", "-f", k], check=True)
         return k + ".pub"
@@ -235,14 +241,11 @@ class TestRegisterCommand(RegisterTest):
         self.assertTrue(json.loads(p.stdout)["already_registered"])
 
     def test_paging_is_followed(self):
-        self.bb.set("cloud_pagelen_max", 2)
-        self.bb.set("dc_limit_max", 2)
+        self.bb.set("cloud_max_pagelen", 2)
+        self.bb.set("dc_max_limit", 2)
         pubs = []
         for i in range(5):
             pubs.append(self.make_key())
-            os.rename(pubs[-1], pubs[-1] + str(i))
-            os.rename(pubs[-1][:-4], pubs[-1][:-4] + str(i))
-            pubs[-1] = pubs[-1] + str(i)
             self.assertEqual(self.register(pubs[-1], "--label",
                                            "k%d" % i).returncode, 0)
             self.assertEqual(self.register(pubs[-1], "--label", "k%d" % i,
@@ -308,8 +311,7 @@ class TestRegisterCommand(RegisterTest):
         self.expect(self.register(pub, product="dc"), 95, "already exists")
         # A label used by another of alice's keys: a clear choice.
         other = self.make_key()
-        os.rename(other, other + "2")
-        self.assertEqual(self.register(other + "2", "--label",
+        self.assertEqual(self.register(other, "--label",
                                        "taken").returncode, 0)
         mine = self.make_key()
         self.expect(self.register(mine, "--label", "taken"), 95,
@@ -342,11 +344,11 @@ class TestRegisterCommand(RegisterTest):
 
     def test_lost_write_is_checked_not_repeated(self):
         pub = self.make_key()
-        self.bb.fault("fail-after-commit 1 500")
+        self.bb.fault("fail-after-commit 1 500 method POST")
         p = self.register(pub)
         self.assertEqual(p.returncode, 0, p.stderr)
         posts = [x for x in self.bb.api_requests() if x["method"] == "POST"]
-        self.assertEqual(len(posts), 1)
+        self.assertEqual(len(posts), 1, self.bb.api_requests())
         self.assertEqual(len([k for k in self.bb.keys()["cloud"]
                               if k["label"] == json.loads(
                                   p.stdout)["key"]["label"]]), 1)
