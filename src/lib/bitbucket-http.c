@@ -3,6 +3,7 @@
  * HTTP for the Bitbucket client: one libcurl handle, bounded replies, the
  * retry policy, and the translation of libcurl and HTTP failures.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,50 @@
 
 #define CONNECT_TIMEOUT_MS	10000
 #define BACKOFF_FIRST_MS	500
+
+#define LIBCURL_SONAME	"libcurl.so.4"
+
+struct ykssh_err *
+ykssh_bb_curl_load(struct ykssh_bb *bb)
+{
+	struct ykssh_bb_curl *c = &bb->c;
+	const char *e;
+
+	if ((c->dl = dlopen(LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		e = dlerror();
+		return ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_UNSUPPORTED,
+		    "cannot load %s: %s", LIBCURL_SONAME, e != NULL ? e : "?"),
+		    "install libcurl (Debian: apt-get install libcurl4)");
+	}
+	/* POSIX allows converting dlsym's result to function pointers. */
+#define SYM(field, name) \
+	if ((*(void **)&c->field = dlsym(c->dl, name)) == NULL) \
+		goto missing
+	SYM(easy_init, "curl_easy_init");
+	SYM(easy_setopt, "curl_easy_setopt");
+	SYM(easy_perform, "curl_easy_perform");
+	SYM(easy_getinfo, "curl_easy_getinfo");
+	SYM(easy_cleanup, "curl_easy_cleanup");
+	SYM(easy_strerror, "curl_easy_strerror");
+	SYM(easy_escape, "curl_easy_escape");
+	SYM(free, "curl_free");
+	SYM(slist_append, "curl_slist_append");
+	SYM(slist_free_all, "curl_slist_free_all");
+#undef SYM
+	return NULL;
+missing:
+	ykssh_bb_curl_unload(bb);
+	return YKSSH_ERR(YKSSH_ERR_UNSUPPORTED,
+	    "%s lacks a function ykssh needs", LIBCURL_SONAME);
+}
+
+void
+ykssh_bb_curl_unload(struct ykssh_bb *bb)
+{
+	if (bb->c.dl != NULL)
+		dlclose(bb->c.dl);
+	memset(&bb->c, 0, sizeof(bb->c));
+}
 
 void
 ykssh_bb_reply_clear(struct ykssh_bb_reply *r)
@@ -86,9 +131,9 @@ wait_ms(const struct ykssh_bb *bb, long ms)
 }
 
 static struct ykssh_err *
-curl_err(CURLcode rc, const char *url)
+curl_err(const struct ykssh_bb *bb, CURLcode rc, const char *url)
 {
-	const char *what = curl_easy_strerror(rc);
+	const char *what = bb->c.easy_strerror(rc);
 
 	switch (rc) {
 	case CURLE_PEER_FAILED_VERIFICATION:
@@ -144,48 +189,48 @@ perform(struct ykssh_bb *bb, const char *method, const char *url,
 
 	ykssh_bb_reply_clear(r);
 	snprintf(ua, sizeof(ua), "User-Agent: ykssh/%s", ykssh_version());
-	if ((h = curl_slist_append(hdr, "Accept: application/json")) == NULL)
+	if ((h = bb->c.slist_append(hdr, "Accept: application/json")) == NULL)
 		goto nomem;
 	hdr = h;
-	if ((h = curl_slist_append(hdr, ua)) == NULL)
+	if ((h = bb->c.slist_append(hdr, ua)) == NULL)
 		goto nomem;
 	hdr = h;
 	if (json_body != NULL) {
-		if ((h = curl_slist_append(hdr,
+		if ((h = bb->c.slist_append(hdr,
 		    "Content-Type: application/json")) == NULL)
 			goto nomem;
 		hdr = h;
 	}
-	curl_easy_setopt(bb->curl, CURLOPT_URL, url);
-	curl_easy_setopt(bb->curl, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(bb->curl, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(bb->curl, CURLOPT_HEADERDATA, r);
+	bb->c.easy_setopt(bb->curl, CURLOPT_URL, url);
+	bb->c.easy_setopt(bb->curl, CURLOPT_HTTPHEADER, hdr);
+	bb->c.easy_setopt(bb->curl, CURLOPT_WRITEDATA, r);
+	bb->c.easy_setopt(bb->curl, CURLOPT_HEADERDATA, r);
 	if (strcmp(method, "GET") == 0) {
-		curl_easy_setopt(bb->curl, CURLOPT_HTTPGET, 1L);
-		curl_easy_setopt(bb->curl, CURLOPT_CUSTOMREQUEST, NULL);
+		bb->c.easy_setopt(bb->curl, CURLOPT_HTTPGET, 1L);
+		bb->c.easy_setopt(bb->curl, CURLOPT_CUSTOMREQUEST, NULL);
 	} else if (strcmp(method, "POST") == 0) {
-		curl_easy_setopt(bb->curl, CURLOPT_POSTFIELDS, json_body);
-		curl_easy_setopt(bb->curl, CURLOPT_CUSTOMREQUEST, NULL);
+		bb->c.easy_setopt(bb->curl, CURLOPT_POSTFIELDS, json_body);
+		bb->c.easy_setopt(bb->curl, CURLOPT_CUSTOMREQUEST, NULL);
 	} else {
-		curl_easy_setopt(bb->curl, CURLOPT_HTTPGET, 1L);
-		curl_easy_setopt(bb->curl, CURLOPT_CUSTOMREQUEST, method);
+		bb->c.easy_setopt(bb->curl, CURLOPT_HTTPGET, 1L);
+		bb->c.easy_setopt(bb->curl, CURLOPT_CUSTOMREQUEST, method);
 	}
 	bb->requests++;
-	rc = curl_easy_perform(bb->curl);
-	curl_easy_setopt(bb->curl, CURLOPT_HTTPHEADER, NULL);
-	curl_slist_free_all(hdr);
-	if (curl_easy_getinfo(bb->curl, CURLINFO_NUM_CONNECTS, &conns) ==
+	rc = bb->c.easy_perform(bb->curl);
+	bb->c.easy_setopt(bb->curl, CURLOPT_HTTPHEADER, NULL);
+	bb->c.slist_free_all(hdr);
+	if (bb->c.easy_getinfo(bb->curl, CURLINFO_NUM_CONNECTS, &conns) ==
 	    CURLE_OK && conns > 0)
 		bb->connections += (unsigned long)conns;
 	*rcp = rc;
 	if (rc != CURLE_OK)
-		return curl_err(rc, url);
-	curl_easy_getinfo(bb->curl, CURLINFO_RESPONSE_CODE, &r->status);
+		return curl_err(bb, rc, url);
+	bb->c.easy_getinfo(bb->curl, CURLINFO_RESPONSE_CODE, &r->status);
 	ykssh_debug(bb->ctx, "%s %s -> %ld (%zu bytes)", method, url,
 	    r->status, r->len);
 	return NULL;
 nomem:
-	curl_slist_free_all(hdr);
+	bb->c.slist_free_all(hdr);
 	*rcp = CURLE_OUT_OF_MEMORY;
 	return YKSSH_ERR(YKSSH_ERR_NOMEM, "cannot build the request");
 }
@@ -327,31 +372,31 @@ ykssh_bb_http_init(struct ykssh_bb *bb, const char *cacert)
 {
 	const struct ykssh_bb_credentials *c = bb->cred;
 
-	if ((bb->curl = curl_easy_init()) == NULL)
+	if ((bb->curl = bb->c.easy_init()) == NULL)
 		return YKSSH_ERR(YKSSH_ERR_NOMEM, "cannot start libcurl");
-	curl_easy_setopt(bb->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(bb->curl, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(bb->curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(bb->curl, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(bb->curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	bb->c.easy_setopt(bb->curl, CURLOPT_NOSIGNAL, 1L);
+	bb->c.easy_setopt(bb->curl, CURLOPT_PROTOCOLS_STR, "https");
+	bb->c.easy_setopt(bb->curl, CURLOPT_FOLLOWLOCATION, 0L);
+	bb->c.easy_setopt(bb->curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	bb->c.easy_setopt(bb->curl, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (cacert != NULL)
-		curl_easy_setopt(bb->curl, CURLOPT_CAINFO, cacert);
-	curl_easy_setopt(bb->curl, CURLOPT_CONNECTTIMEOUT_MS,
+		bb->c.easy_setopt(bb->curl, CURLOPT_CAINFO, cacert);
+	bb->c.easy_setopt(bb->curl, CURLOPT_CONNECTTIMEOUT_MS,
 	    (long)CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(bb->curl, CURLOPT_TIMEOUT_MS, (long)bb->timeout_ms);
-	curl_easy_setopt(bb->curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(bb->curl, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(bb->curl, CURLOPT_ACCEPT_ENCODING, "");
+	bb->c.easy_setopt(bb->curl, CURLOPT_TIMEOUT_MS, (long)bb->timeout_ms);
+	bb->c.easy_setopt(bb->curl, CURLOPT_WRITEFUNCTION, on_body);
+	bb->c.easy_setopt(bb->curl, CURLOPT_HEADERFUNCTION, on_header);
+	bb->c.easy_setopt(bb->curl, CURLOPT_ACCEPT_ENCODING, "");
 	if (c->kind == YKSSH_BB_AUTH_BASIC) {
-		curl_easy_setopt(bb->curl, CURLOPT_HTTPAUTH,
+		bb->c.easy_setopt(bb->curl, CURLOPT_HTTPAUTH,
 		    (long)CURLAUTH_BASIC);
-		curl_easy_setopt(bb->curl, CURLOPT_USERNAME, c->user);
-		curl_easy_setopt(bb->curl, CURLOPT_PASSWORD,
+		bb->c.easy_setopt(bb->curl, CURLOPT_USERNAME, c->user);
+		bb->c.easy_setopt(bb->curl, CURLOPT_PASSWORD,
 		    ykssh_secret_str(c->secret));
 	} else {
-		curl_easy_setopt(bb->curl, CURLOPT_HTTPAUTH,
+		bb->c.easy_setopt(bb->curl, CURLOPT_HTTPAUTH,
 		    (long)CURLAUTH_BEARER);
-		curl_easy_setopt(bb->curl, CURLOPT_XOAUTH2_BEARER,
+		bb->c.easy_setopt(bb->curl, CURLOPT_XOAUTH2_BEARER,
 		    ykssh_secret_str(c->secret));
 	}
 	return NULL;

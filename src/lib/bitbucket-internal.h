@@ -7,6 +7,24 @@
 
 #include "ykssh/bitbucket.h"
 
+/*
+ * libcurl, loaded when a client is opened (dlopen), so commands that never
+ * talk to Bitbucket do not load it and its 30 dependencies.
+ */
+struct ykssh_bb_curl {
+	void		*dl;
+	CURL		*(*easy_init)(void);
+	CURLcode	 (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode	 (*easy_perform)(CURL *);
+	CURLcode	 (*easy_getinfo)(CURL *, CURLINFO, ...);
+	void		 (*easy_cleanup)(CURL *);
+	const char	*(*easy_strerror)(CURLcode);
+	char		*(*easy_escape)(CURL *, const char *, int);
+	void		 (*free)(void *);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void		 (*slist_free_all)(struct curl_slist *);
+};
+
 struct ykssh_bb {
 	struct ykssh_ctx	*ctx;
 	enum ykssh_bb_product	 product;
@@ -14,6 +32,7 @@ struct ykssh_bb {
 	char			*origin;	/* scheme://host[:port] */
 	char			*account;	/* Cloud: "{uuid}" once known */
 	const struct ykssh_bb_credentials *cred;
+	struct ykssh_bb_curl	 c;
 	CURL			*curl;
 	int			 timeout_ms;
 	int			 max_retries;
@@ -31,6 +50,9 @@ struct ykssh_bb_reply {
 
 void ykssh_bb_reply_clear(struct ykssh_bb_reply *r);
 
+/* Loads libcurl into bb->c.  Errors: UNSUPPORTED (not installed). */
+struct ykssh_err *ykssh_bb_curl_load(struct ykssh_bb *bb) YKSSH_MUST_CHECK;
+void ykssh_bb_curl_unload(struct ykssh_bb *bb);
 /* Sets up the handle every request of this client uses (auth, TLS). */
 struct ykssh_err *ykssh_bb_http_init(struct ykssh_bb *bb, const char *cacert)
     YKSSH_MUST_CHECK;

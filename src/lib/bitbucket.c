@@ -75,7 +75,8 @@ ykssh_bb_open(struct ykssh_ctx *ctx, const struct ykssh_bb_opts *opts,
 		    "\"%s\" is not an https:// URL", url),
 		    "Bitbucket is reached over HTTPS only");
 	}
-	if ((err = ykssh_bb_http_init(bb, opts->cacert)) != NULL) {
+	if ((err = ykssh_bb_curl_load(bb)) != NULL ||
+	    (err = ykssh_bb_http_init(bb, opts->cacert)) != NULL) {
 		ykssh_bb_free(bb);
 		return err;
 	}
@@ -89,7 +90,8 @@ ykssh_bb_free(struct ykssh_bb *bb)
 	if (bb == NULL)
 		return;
 	if (bb->curl != NULL)
-		curl_easy_cleanup(bb->curl);
+		bb->c.easy_cleanup(bb->curl);
+	ykssh_bb_curl_unload(bb);
 	free(bb->base);
 	free(bb->origin);
 	free(bb->account);
@@ -296,10 +298,10 @@ keys_url(struct ykssh_bb *bb, char **urlp)
 		if ((err = cloud_account(bb)) != NULL)
 			return err;
 		/* The braces of {uuid} are percent-encoded in the path. */
-		if ((enc = curl_easy_escape(bb->curl, bb->account, 0)) == NULL)
+		if ((enc = bb->c.easy_escape(bb->curl, bb->account, 0)) == NULL)
 			return YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
 		n = asprintf(urlp, "%s/users/%s/ssh-keys", bb->base, enc);
-		curl_free(enc);
+		bb->c.free(enc);
 	}
 	if (n < 0) {
 		*urlp = NULL;
@@ -635,7 +637,7 @@ ykssh_bb_delete(struct ykssh_bb *bb, const char *which,
 	}
 	if ((err = keys_url(bb, &base)) != NULL)
 		goto out;
-	if ((enc = curl_easy_escape(bb->curl, k->id, 0)) == NULL ||
+	if ((enc = bb->c.easy_escape(bb->curl, k->id, 0)) == NULL ||
 	    asprintf(&url, "%s/%s", base, enc) < 0) {
 		url = NULL;
 		err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
@@ -651,7 +653,7 @@ ykssh_bb_delete(struct ykssh_bb *bb, const char *which,
 		err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
 out:
 	if (enc != NULL)
-		curl_free(enc);
+		bb->c.free(enc);
 	free(base);
 	free(url);
 	ykssh_bb_reply_clear(&r);
