@@ -248,6 +248,10 @@ class PivEnv:
             raise RuntimeError("pivsim control %r: %s" % (line, reply))
         return reply
 
+    def reader_name_filter(self):
+        """Exact-reader selector for yubico-piv-tool -r."""
+        return "@" + self.reader
+
     def stats(self):
         return json.loads(self.control("stats"))
 
