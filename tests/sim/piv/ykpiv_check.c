@@ -16,6 +16,7 @@
  *   raw-generate SLOT ALG   GENERATE APDU, print SW
  *   sign SLOT ALG           sign a SHA-256 digest, check it with metadata
  *   put OBJ HEX / get OBJ   ykpiv_save_object / ykpiv_fetch_object
+ *   raw INS P1 P2 HEX       any APDU ("-" for no data): SW and data
  */
 
 #include <stdio.h>
@@ -362,6 +363,22 @@ main(int argc, char **argv)
 			if (rc == YKPIV_OK)
 				puthex(buf, outlen);
 			printf("\n");
+		} else if (strcmp(s, "raw") == 0) {
+			NEED(4);
+			len = 0;
+			if (strcmp(argv[i + 4], "-") != 0 &&
+			    unhex(argv[i + 4], buf, sizeof(buf), &len) != 0)
+				return (2);
+			outlen = sizeof(buf);
+			if (transfer(st, (unsigned char)num(argv[i + 1]),
+			    (unsigned char)num(argv[i + 2]),
+			    (unsigned char)num(argv[i + 3]), buf, len, buf,
+			    &outlen, &sw) == 0) {
+				printf("raw %s sw=%04x data=", argv[i + 1], sw);
+				puthex(buf, outlen);
+				printf("\n");
+			}
+			i += 4;
 		} else {
 			fprintf(stderr, "unknown step %s\n", s);
 			return (2);
