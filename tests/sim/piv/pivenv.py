@@ -149,7 +149,7 @@ class PivEnv:
         return self
 
     def __exit__(self, *exc):
-        self.stop_card()
+        rc = self.stop_card()
         kill_group(self.pcscd)
         self.pcscd = None
         for f in ("pcscd.log",):
@@ -158,6 +158,9 @@ class PivEnv:
                 with open(p, errors="replace") as fh:
                     sys.stderr.write("--- %s ---\n%s" % (f, fh.read()[-4000:]))
         shutil.rmtree(self.dir, ignore_errors=True)
+        if rc not in (None, 0) and (not exc or exc[0] is None):
+            # e.g. a sanitizer report (leak, UB) at exit
+            raise RuntimeError("pivsim exited with status %s" % rc)
         return False
 
     def _start(self):
@@ -200,17 +203,27 @@ class PivEnv:
             self.wait_card()
 
     def stop_card(self):
-        if self.card is not None and self.card.poll() is None:
+        """Ask the card to quit; returns its exit status (None if it had
+        to be killed or was not running)."""
+        rc = None
+        if self.card is None:
+            return None
+        if self.card.poll() is None:
             try:
                 self.control("quit")
-                self.card.wait(5)
-            except (OSError, subprocess.TimeoutExpired):
+                rc = self.card.wait(10)
+            except (OSError, RuntimeError, subprocess.TimeoutExpired):
                 pass
+        else:
+            rc = self.card.returncode
         kill_group(self.card)
         self.card = None
+        return rc
 
     def restart_card(self):
-        self.stop_card()
+        rc = self.stop_card()
+        if rc != 0:
+            raise RuntimeError("pivsim exited with status %s" % rc)
         self.start_card()
 
     def wait_card(self, timeout=15.0):
