@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "pivsim-internal.h"
 
@@ -34,6 +35,14 @@ pivsim_atr(size_t *len)
 {
 	*len = sizeof(atr_yk5);
 	return (atr_yk5);
+}
+
+int
+card_random(struct pivsim *c, uint8_t *p, size_t n)
+{
+	if (c->rand_cb != NULL)
+		return (c->rand_cb(c->rand_arg, p, n));
+	return (RAND_bytes(p, (int)n) == 1 ? 0 : -1);
 }
 
 int

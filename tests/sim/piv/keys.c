@@ -75,15 +75,13 @@ key_gen(struct pivsim *c, uint8_t alg)
 	case ALG_RSA1024:
 	case ALG_RSA2048:
 		i = alg == ALG_RSA2048;
-		if (c->rsa_reuse && c->rsa_cache[i] != NULL) {
-			if (EVP_PKEY_up_ref(c->rsa_cache[i]) == 1)
-				pk = c->rsa_cache[i];
+		if (c->rsa_pool[i] != NULL) {
+			if (EVP_PKEY_up_ref(c->rsa_pool[i]) == 1)
+				pk = c->rsa_pool[i];
 			break;
 		}
 		pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
 		    (size_t)(alg_size(alg) * 8));
-		if (pk != NULL && c->rsa_reuse && EVP_PKEY_up_ref(pk) == 1)
-			c->rsa_cache[i] = pk;
 		break;
 	case ALG_ECCP256:
 	case ALG_ECCP384:

@@ -9,7 +9,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "pivsim-internal.h"
 
@@ -138,7 +137,7 @@ cmd_mgmt_auth(struct pivsim *c, uint8_t p1, const uint8_t *data, size_t len)
 	ob_init(&b, c->out, sizeof(c->out));
 
 	if (t80 != NULL && l80 == 0 && t81 == NULL && t82 == NULL) {
-		if (RAND_bytes(c->witness, (int)bs) != 1 ||
+		if (card_random(c, c->witness, bs) != 0 ||
 		    ecb(c, 1, c->witness, blk, bs) != 0) {
 			sw = SW_UNKNOWN;
 			goto out;
@@ -166,7 +165,7 @@ cmd_mgmt_auth(struct pivsim *c, uint8_t p1, const uint8_t *data, size_t len)
 		ob_tlv(&b, 0x82, blk, bs);
 		c->mgm_ok = 1;
 	} else if (t81 != NULL && l81 == 0 && t80 == NULL && t82 == NULL) {
-		if (RAND_bytes(c->witness, (int)bs) != 1) {
+		if (card_random(c, c->witness, bs) != 0) {
 			sw = SW_UNKNOWN;
 			goto out;
 		}

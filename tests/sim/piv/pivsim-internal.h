@@ -128,8 +128,9 @@ struct pivsim {
 	void		*touch_arg;
 	pivsim_clock_cb	*clock_cb;
 	void		*clock_arg;
-	int		 rsa_reuse;
-	EVP_PKEY	*rsa_cache[2];	/* 1024, 2048 */
+	pivsim_rand_cb	*rand_cb;
+	void		*rand_arg;
+	EVP_PKEY	*rsa_pool[2];	/* 1024, 2048 */
 
 	struct pivsim_stats stats;
 	int		 dirty;
@@ -146,6 +147,7 @@ int	tlv_read(const uint8_t **, size_t *, uint8_t *, const uint8_t **,
 int	tlv_find(const uint8_t *, size_t, uint8_t, const uint8_t **, size_t *);
 
 /* apdu.c */
+int	card_random(struct pivsim *, uint8_t *, size_t);
 int	slot_index(uint8_t);
 int	need_touch(struct pivsim *, uint8_t);
 

@@ -51,8 +51,13 @@ void		 pivsim_freezero(void *, size_t);
 
 void		 pivsim_set_touch_cb(struct pivsim *, pivsim_touch_cb *, void *);
 void		 pivsim_set_clock_cb(struct pivsim *, pivsim_clock_cb *, void *);
-/* Reuse one RSA key per size instead of generating (fuzzing speed). */
-void		 pivsim_set_rsa_reuse(struct pivsim *, int);
+/* Random bytes for witnesses/challenges; returns 0 on success. */
+typedef int pivsim_rand_cb(void *arg, uint8_t *, size_t);
+/* Deterministic randomness for the fuzzer (default: OpenSSL RAND). */
+void		 pivsim_set_rand_cb(struct pivsim *, pivsim_rand_cb *, void *);
+/* Use these RSA keys (EVP_PKEY *, referenced) instead of generating:
+ * fuzzing speed.  Either may be NULL. */
+void		 pivsim_set_rsa_pool(struct pivsim *, void *, void *);
 
 /* POWER OFF / RESET: clears PIN and management-key state, chaining. */
 void		 pivsim_power_off(struct pivsim *);

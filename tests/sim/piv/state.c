@@ -332,8 +332,8 @@ pivsim_free(struct pivsim *c)
 		key_clear(&c->keys[i]);
 	for (i = 0; i < MAX_OBJS; i++)
 		obj_clear(&c->objs[i]);
-	EVP_PKEY_free(c->rsa_cache[0]);
-	EVP_PKEY_free(c->rsa_cache[1]);
+	EVP_PKEY_free(c->rsa_pool[0]);
+	EVP_PKEY_free(c->rsa_pool[1]);
 	free(c->ca_der);
 	pivsim_freezero(c, sizeof(*c));	/* PIN, PUK, mgmt key, buffers */
 }
@@ -353,9 +353,24 @@ pivsim_set_clock_cb(struct pivsim *c, pivsim_clock_cb *cb, void *arg)
 }
 
 void
-pivsim_set_rsa_reuse(struct pivsim *c, int on)
+pivsim_set_rand_cb(struct pivsim *c, pivsim_rand_cb *cb, void *arg)
 {
-	c->rsa_reuse = on;
+	c->rand_cb = cb;
+	c->rand_arg = arg;
+}
+
+void
+pivsim_set_rsa_pool(struct pivsim *c, void *k1024, void *k2048)
+{
+	EVP_PKEY	*k[2] = { k1024, k2048 };
+	int		 i;
+
+	for (i = 0; i < 2; i++) {
+		EVP_PKEY_free(c->rsa_pool[i]);
+		c->rsa_pool[i] = NULL;
+		if (k[i] != NULL && EVP_PKEY_up_ref(k[i]) == 1)
+			c->rsa_pool[i] = k[i];
+	}
 }
 
 int
