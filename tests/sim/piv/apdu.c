@@ -264,6 +264,8 @@ pivsim_transmit(struct pivsim *c, const uint8_t *cmd, size_t len,
 			return;
 		}
 		data = cmd + 5;
+	} else if (len == 7) {
+		/* extended case 2: 00 Le Le, no data */
 	} else if (len > 5) {
 		if (len < 7) {
 			sw_only(SW_WRONG_LENGTH, resp, resplen);

@@ -31,6 +31,27 @@ class Ykpiv54Test(CardTest):
         self.assertTrue(out[4].startswith("verify rc=YKPIV_OK "))
         self.assertEqual(out[5], "sign 9a sw=9000 valid=1")
 
+    def test_reset_clears_security_state(self):
+        out = self.ykpiv("auth-3des", DEFAULT_MGM,
+                         "generate", "9a", "11", "0", "0",
+                         "verify", "123456", "sign", "9a", "11")
+        self.assertEqual(out[3], "sign 9a sw=9000 valid=1")
+        # ykpiv_done() disconnects with a card reset: PIN and mgmt-key
+        # authentication are gone in the next session.
+        out = self.ykpiv("sign", "9a", "11",
+                         "raw", "db", "3f", "ff", "5c035fc102530100")
+        self.assertEqual(out, ["sign 9a sw=6982 valid=0",
+                               "raw db sw=6982 data="])
+        # Selecting another applet drops them as well.
+        out = self.ykpiv("verify", "123456",
+                         "raw", "a4", "04", "00", "a000000527471117",
+                         "raw", "a4", "04", "00", "a000000308",
+                         "sign", "9a", "11")
+        self.assertEqual(out[1:], ["raw a4 sw=9000 data=",
+                                   "raw a4 sw=9000 data=61114f0600001000010"
+                                   "0790"  "74f05a000000308",
+                                   "sign 9a sw=6982 valid=0"])
+
     def test_wrong_management_key(self):
         out = self.ykpiv("auth-3des", OTHER,
                          "generate", "9a", "11", "0", "0",
@@ -166,6 +187,26 @@ class Ykpiv54Test(CardTest):
         self.assertEqual(out[13], "raw 00 sw=6d00 data=")
         st = self.piv.stats()
         self.assertGreater(st["ins"]["c0"], 0)      # GET RESPONSE used
+
+    def test_attest_status_words(self):
+        out = self.ykpiv("raw", "f9", "9e", "00", "-",
+                         "auth-3des", DEFAULT_MGM,
+                         "raw", "fe", "11", "9d", "0620" + "11" * 32,
+                         "raw", "f9", "9d", "00", "-",
+                         "metadata", "9d",
+                         "generate", "9a", "11", "0", "0",
+                         "raw", "f9", "9a", "00", "-",
+                         "raw", "f9", "f9", "00", "-",
+                         "raw", "f9", "9b", "00", "-")
+        self.assertEqual(out[0], "raw f9 sw=6a88 data=")
+        self.assertEqual(out[2], "raw fe sw=9000 data=")
+        self.assertEqual(out[3], "raw f9 sw=6a88 data=")
+        # origin 02 = imported; public point of scalar 0x1111...11
+        self.assertTrue(out[4].startswith("metadata 9d sw=9000 data=010111"
+                                          "02020201030102"))
+        self.assertRegex(out[6], "^raw f9 sw=9000 data=3082[0-9a-f]{4}30")
+        self.assertEqual(out[7], "raw f9 sw=6a88 data=")
+        self.assertEqual(out[8], "raw f9 sw=6b00 data=")
 
     def test_ed25519_needs_57(self):
         out = self.ykpiv("auth-3des", DEFAULT_MGM, "raw-generate", "9a",
