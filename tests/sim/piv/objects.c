@@ -82,10 +82,15 @@ parse_id(const uint8_t **data, size_t *len, uint32_t *id)
 	if (vl != 3)
 		return (-1);
 	*id = ((uint32_t)v[0] << 16) | ((uint32_t)v[1] << 8) | v[2];
-	if ((*id >= 0x5fc101 && *id <= 0x5fc123) ||
-	    (*id >= 0x5fff00 && *id <= 0x5fff15))
-		return (0);
-	return (-1);
+	return (obj_id_valid(*id) ? 0 : -1);
+}
+
+/* Storable objects: PIV 5FC101..5FC123 and Yubico 5FFF00..5FFF15. */
+int
+obj_id_valid(uint32_t id)
+{
+	return ((id >= 0x5fc101 && id <= 0x5fc123) ||
+	    (id >= 0x5fff00 && id <= 0x5fff15));
 }
 
 uint16_t

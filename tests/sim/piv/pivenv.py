@@ -227,7 +227,11 @@ class PivEnv:
         self.start_card()
 
     def wait_card(self, timeout=15.0):
-        """Until pcscd powered the card (POWER ON after GET ATR)."""
+        """Until pcscd has seen the card and powered it up.
+
+        pcscd notices a new vpcd card on its presence poll (GET ATR) and
+        then sends POWER ON + GET ATR; clients that connect earlier may
+        get "no smart card".  So wait for the power-up, not the poll."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.card.poll() is not None:
@@ -235,9 +239,10 @@ class PivEnv:
                                    % self.card.returncode)
             try:
                 st = self.stats()
-                if st["connected"] and st["atr_polls"] > 0:
-                    # let pcscd finish its own power-up of the new card
-                    time.sleep(0.3)
+                if st["connected"] and st["powered"] and \
+                        st["atr_polls"] >= 2:
+                    # let pcscd publish the new reader state
+                    time.sleep(0.2)
                     return
             except (OSError, ValueError):
                 pass

@@ -189,6 +189,7 @@ uint16_t cmd_put_data(struct pivsim *, uint8_t, uint8_t, const uint8_t *,
 struct pivsim_obj *obj_find(struct pivsim *, uint32_t);
 int	obj_set(struct pivsim *, uint32_t, const uint8_t *, size_t);
 void	obj_clear(struct pivsim_obj *);
+int	obj_id_valid(uint32_t);
 
 /* attest.c */
 int	attest_factory(struct pivsim *);

@@ -180,6 +180,7 @@ load_record(struct pivsim *c, uint8_t tag, const uint8_t *v, size_t n)
 {
 	struct pivsim_key	*k;
 	const uint8_t		*p;
+	uint32_t		 id;
 	int			 idx;
 
 	switch (tag) {
@@ -236,11 +237,11 @@ load_record(struct pivsim *c, uint8_t tag, const uint8_t *v, size_t n)
 		k->origin = v[4];
 		return (0);
 	case 5:
-		if (n < 5 || n - 4 > OBJ_MAX)
+		id = ((uint32_t)v[0] << 24) | ((uint32_t)v[1] << 16) |
+		    ((uint32_t)v[2] << 8) | v[3];
+		if (n < 5 || n - 4 > OBJ_MAX || !obj_id_valid(id))
 			return (-1);
-		return (obj_set(c, ((uint32_t)v[0] << 24) |
-		    ((uint32_t)v[1] << 16) | ((uint32_t)v[2] << 8) | v[3],
-		    v + 4, n - 4));
+		return (obj_set(c, id, v + 4, n - 4));
 	case 6:
 		if (n == 0 || c->ca_der != NULL ||
 		    (c->ca_der = malloc(n)) == NULL)
