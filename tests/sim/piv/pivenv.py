@@ -178,15 +178,26 @@ class PivEnv:
         self.reader = READER
         self.env = dict(os.environ)
         self.env["PCSCLITE_CSOCK_NAME"] = "/run/pcscd/pcscd.comm"
-        log = open(os.path.join(self.dir, "pcscd.log"), "w")
-        args = [PCSCD, "-f", "-c", conf]
+        self.conf = conf
+        self.start_pcscd()
+        self.start_card()
+
+    def start_pcscd(self):
+        log = open(os.path.join(self.dir, "pcscd.log"), "a")
+        args = [PCSCD, "-f", "-c", self.conf]
         if self.pcscd_debug:
             args += ["-d", "-a"]
         self.pcscd = subprocess.Popen(args, stdout=log, stderr=log,
                                       stdin=subprocess.DEVNULL,
                                       start_new_session=True)
         log.close()
-        self.start_card()
+
+    def restart_pcscd(self):
+        """Stop and start pcscd; the card must find the new vpcd."""
+        before = self.stats()["connects"]
+        kill_group(self.pcscd)
+        self.start_pcscd()
+        self.wait_card(min_connects=before + 1)
 
     def start_card(self, wait=True):
         """Start (or restart) the card process on the same state file."""
@@ -226,7 +237,7 @@ class PivEnv:
             raise RuntimeError("pivsim exited with status %s" % rc)
         self.start_card()
 
-    def wait_card(self, timeout=15.0):
+    def wait_card(self, timeout=15.0, min_connects=1):
         """Until pcscd has seen the card and powered it up.
 
         pcscd notices a new vpcd card on its presence poll (GET ATR) and
@@ -240,7 +251,8 @@ class PivEnv:
             try:
                 st = self.stats()
                 if st["connected"] and st["powered"] and \
-                        st["atr_polls"] >= 2:
+                        st["atr_polls"] >= 2 and \
+                        st["connects"] >= min_connects:
                     # let pcscd publish the new reader state
                     time.sleep(0.2)
                     return

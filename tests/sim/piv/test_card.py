@@ -143,6 +143,22 @@ class ControlFaultTest(CardTest):
         self.assertEqual(out, ["sign 9e sw=9000 valid=1"])
 
 
+class ReconnectTest(CardTest):
+
+    def test_pcscd_restart(self):
+        self.tool("-a", "generate", "-s", "9a", "-o", self.path("a.pem"))
+        self.assertEqual(self.piv.stats()["connects"], 1)
+        self.piv.restart_pcscd()
+        st = self.piv.stats()
+        self.assertEqual(st["connects"], 2)
+        self.assertEqual(st["pulls"], 0)
+        self.tool("-a", "attest", "-s", "9a", "-o", self.path("att.pem"))
+        self.assertEqual(
+            self.openssl("x509", "-in", self.path("att.pem"), "-noout",
+                         "-pubkey").stdout,
+            self.openssl("pkey", "-pubin", "-in", self.path("a.pem")).stdout)
+
+
 class HarnessTest(unittest.TestCase):
 
     def test_cleanup_and_reuse(self):
