@@ -126,7 +126,14 @@ pivsim_power_off(struct pivsim *c)
 	clear_security(c);
 	clear_output(c);
 	clear_chain(c);
-	c->applet = APPLET_PIV;
+	c->applet = c->no_piv ? APPLET_NONE : APPLET_PIV;
+}
+
+void
+pivsim_set_no_piv(struct pivsim *c, int on)
+{
+	c->no_piv = on;
+	pivsim_power_off(c);
 }
 
 static uint16_t
@@ -135,7 +142,7 @@ cmd_select(struct pivsim *c, uint8_t p1, const uint8_t *data, size_t len)
 	if (p1 != 0x04)
 		return (SW_INCORRECT_P1P2);
 	if (len >= 5 && len <= sizeof(aid_piv) &&
-	    memcmp(data, aid_piv, len) == 0) {
+	    memcmp(data, aid_piv, len) == 0 && !c->no_piv) {
 		c->applet = APPLET_PIV;
 		memcpy(c->out, piv_apt, sizeof(piv_apt));
 		c->out_len = sizeof(piv_apt);

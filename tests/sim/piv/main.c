@@ -5,7 +5,7 @@
  * usage: pivsim --port N [--host ADDR] [--profile 5.4|5.7] [--serial N]
  *	  [--state PATH] [--control PATH] [--ca-cert PATH]
  *	  [--touch approve|deny|never|delay:MS] [--touch-timeout MS]
- *	  [--reconnect-ms MS] [-v]
+ *	  [--reconnect-ms MS] [--no-piv] [-v]
  */
 
 #include <sys/stat.h>
@@ -308,7 +308,7 @@ usage(void)
 	    "[--profile 5.4|5.7] [--serial N]\n"
 	    "\t[--state PATH] [--control PATH] [--ca-cert PATH]\n"
 	    "\t[--touch approve|deny|never|delay:MS] [--touch-timeout MS]\n"
-	    "\t[--reconnect-ms MS] [-v]\n");
+	    "\t[--reconnect-ms MS] [--no-piv] [-v]\n");
 }
 
 static int
@@ -336,6 +336,7 @@ main(int argc, char **argv)
 		{ "touch", required_argument, NULL, 't' },
 		{ "touch-timeout", required_argument, NULL, 'T' },
 		{ "reconnect-ms", required_argument, NULL, 'r' },
+		{ "no-piv", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -346,7 +347,7 @@ main(int argc, char **argv)
 	uint8_t			*blob = NULL;
 	size_t			 blen = 0, i;
 	unsigned long		 v, serial = 16000001;
-	int			 ch, ret = 1;
+	int			 ch, no_piv = 0, ret = 1;
 
 	memset(&a, 0, sizeof(a));
 	a.host = "127.0.0.1";
@@ -403,6 +404,9 @@ main(int argc, char **argv)
 				goto bad;
 			a.reconnect_ms = (unsigned int)v;
 			break;
+		case 'n':
+			no_piv = 1;
+			break;
 		case 'v':
 			a.verbose++;
 			break;
@@ -431,6 +435,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "pivsim: cannot write %s\n", ca_path);
 		goto out;
 	}
+	pivsim_set_no_piv(a.card, no_piv);
 	pivsim_set_touch_cb(a.card, touch_cb, &a);
 	pivsim_set_clock_cb(a.card, clock_cb, NULL);
 	if (a.ctl_path != NULL && (a.lfd = ctl_listen(a.ctl_path)) < 0) {

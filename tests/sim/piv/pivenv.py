@@ -123,7 +123,10 @@ class PivEnv:
 
     def __init__(self, pivsim, profile="5.4", touch="approve",
                  touch_timeout_ms=3000, serial=16000001, state=None,
-                 verbose=False, pcscd_debug=False):
+                 verbose=False, pcscd_debug=False, reader=True,
+                 card=True, piv=True):
+        """reader=False: pcscd without readers; card=False: reader
+        without a card; piv=False: a card without the PIV applet."""
         self.pivsim = pivsim
         self.profile = profile
         self.touch = touch
@@ -132,6 +135,9 @@ class PivEnv:
         self.state = state
         self.verbose = verbose
         self.pcscd_debug = pcscd_debug
+        self.with_reader = reader
+        self.with_card = card and reader
+        self.piv = piv
         self.pcscd = None
         self.card = None
         self.dir = None
@@ -167,10 +173,11 @@ class PivEnv:
         self.port = free_port_pair()
         conf = os.path.join(self.dir, "reader.conf.d")
         os.mkdir(conf)
-        with open(os.path.join(conf, "vpcd"), "w") as f:
-            f.write('FRIENDLYNAME "%s"\nDEVICENAME /dev/null:%d\n'
-                    'LIBPATH %s\nCHANNELID %d\n'
-                    % (READER_NAME, self.port, VPCD_DRIVER, self.port))
+        if self.with_reader:
+            with open(os.path.join(conf, "vpcd"), "w") as f:
+                f.write('FRIENDLYNAME "%s"\nDEVICENAME /dev/null:%d\n'
+                        'LIBPATH %s\nCHANNELID %d\n'
+                        % (READER_NAME, self.port, VPCD_DRIVER, self.port))
         if self.state is None:
             self.state = os.path.join(self.dir, "card.state")
         self.ca = os.path.join(self.dir, "ca.pem")
@@ -180,7 +187,25 @@ class PivEnv:
         self.env["PCSCLITE_CSOCK_NAME"] = "/run/pcscd/pcscd.comm"
         self.conf = conf
         self.start_pcscd()
-        self.start_card()
+        if self.with_card:
+            self.start_card()
+        else:
+            self.wait_pcscd()
+
+    def wait_pcscd(self, timeout=10.0):
+        """Until pcscd accepts clients (for runs without a card)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.pcscd.poll() is not None:
+                raise RuntimeError("pcscd exited")
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                try:
+                    s.connect("/run/pcscd/pcscd.comm")
+                    time.sleep(0.3)     # readers get registered
+                    return
+                except OSError:
+                    time.sleep(0.05)
+        raise RuntimeError("pcscd did not come up")
 
     def start_pcscd(self):
         log = open(os.path.join(self.dir, "pcscd.log"), "a")
@@ -206,6 +231,8 @@ class PivEnv:
                 "--state", self.state, "--control", self.control_path,
                 "--ca-cert", self.ca, "--touch", self.touch,
                 "--touch-timeout", str(self.touch_timeout_ms)]
+        if not self.piv:
+            args.append("--no-piv")
         if self.verbose:
             args.append("-vv")
         self.card = subprocess.Popen(args, stdin=subprocess.DEVNULL,

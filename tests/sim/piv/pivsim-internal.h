@@ -128,6 +128,7 @@ struct pivsim {
 	void		*touch_arg;
 	pivsim_clock_cb	*clock_cb;
 	void		*clock_arg;
+	int		 no_piv;
 	pivsim_rand_cb	*rand_cb;
 	void		*rand_arg;
 	EVP_PKEY	*rsa_pool[2];	/* 1024, 2048 */

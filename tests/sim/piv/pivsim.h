@@ -59,6 +59,9 @@ void		 pivsim_set_rand_cb(struct pivsim *, pivsim_rand_cb *, void *);
  * fuzzing speed.  Either may be NULL. */
 void		 pivsim_set_rsa_pool(struct pivsim *, void *, void *);
 
+/* A card without the PIV applet (SELECT PIV answers 6A82). */
+void		 pivsim_set_no_piv(struct pivsim *, int);
+
 /* POWER OFF / RESET: clears PIN and management-key state, chaining. */
 void		 pivsim_power_off(struct pivsim *);
 const uint8_t	*pivsim_atr(size_t *);

@@ -159,6 +159,40 @@ class ReconnectTest(CardTest):
             self.openssl("pkey", "-pubin", "-in", self.path("a.pem")).stdout)
 
 
+class FailureModesTest(unittest.TestCase):
+    """No reader / reader without card / card without PIV, as the product
+    tests need them; each is told apart with opensc-tool -l."""
+
+    def check(self, kw, listing, ykpiv_rc):
+        with pivenv.PivEnv(pivtest.PIVSIM, **kw) as e:
+            p = pivtest.run(["opensc-tool", "-l"], e.env, check=False)
+            self.assertRegex(p.stdout, listing)
+            p = pivtest.run(["yubico-piv-tool", "-a", "version"], e.env,
+                            check=False)
+            self.assertEqual(p.returncode, 1)
+            self.assertIn("Failed to connect", p.stderr)
+            p = pivtest.run([pivtest.YKPIV_CHECK, "Yubico", "metadata",
+                             "80"], e.env, check=False)
+            self.assertEqual(p.stdout, "connect rc=%s\n" % ykpiv_rc)
+            p = pivtest.run(["ssh-keygen", "-D", pivtest.YKCS11], e.env,
+                            check=False)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertEqual(p.stdout, "")
+
+    def test_no_reader(self):
+        self.check(dict(reader=False), r"No smart card readers found",
+                   "YKPIV_PCSC_ERROR")
+
+    def test_no_card(self):
+        self.check(dict(card=False), r"\d+\s+No\s+Yubico YubiKey vpcd 00 00",
+                   "YKPIV_PCSC_ERROR")
+
+    def test_not_piv(self):
+        self.check(dict(piv=False),
+                   r"\d+\s+Yes\s+Yubico YubiKey vpcd 00 00",
+                   "YKPIV_GENERIC_ERROR")
+
+
 class HarnessTest(unittest.TestCase):
 
     def test_cleanup_and_reuse(self):
