@@ -159,6 +159,66 @@ class ToolTest(CardTest):
         self.assertNotEqual(p.returncode, 0)
 
 
+class ToolAdminTest(CardTest):
+
+    NEW = "0f0e0d0c0b0a09080706050403020100f0e0d0c0b0a09080"
+
+    def test_mgm_key_pin_retries_reset(self):
+        self.tool("-a", "set-mgm-key", "-n", self.NEW)
+        p = self.tool("-a", "set-chuid", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.tool("--key=" + self.NEW, "-a", "set-chuid", "-a", "set-ccc")
+        st = self.tool("-a", "status").stdout
+        self.assertRegex(st, "CHUID:\t3019d4e7")
+        self.assertRegex(st, "CCC:\tf015a000000116")
+        # pin-retries needs the PIN too; PIN and PUK go back to defaults.
+        self.tool("-a", "change-pin", "-P", "123456", "-N", "55667788")
+        p = self.tool("--key=" + self.NEW, "-a", "pin-retries",
+                      "--pin-retries=5", "--puk-retries=4", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.tool("--key=" + self.NEW, "-P", "55667788", "-a", "verify-pin",
+                  "-a", "pin-retries", "--pin-retries=5", "--puk-retries=4")
+        self.assertIn("PIN tries left:\t5",
+                      self.tool("-a", "status").stdout)
+        # reset only with PIN and PUK blocked
+        p = self.tool("-a", "reset", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        for _ in range(5):
+            self.tool("-a", "verify-pin", "-P", "000000", check=False)
+        for _ in range(4):
+            self.tool("-a", "unblock-pin", "-P", "00000000", "-N", "000000",
+                      check=False)
+        self.tool("-a", "reset")
+        st = self.tool("-a", "status").stdout
+        self.assertIn("PIN tries left:\t3", st)
+        self.assertIn("CHUID:\tNo data available", st)
+        self.tool("-a", "set-chuid")                # default key again
+
+    def test_decipher_ecdh_rsa_delete_certificate(self):
+        k, c = self.path("k.pem"), self.path("c.pem")
+        self.openssl("req", "-x509", "-newkey", "ec", "-pkeyopt",
+                     "ec_paramgen_curve:P-384", "-nodes", "-subj",
+                     "/CN=ecdh", "-keyout", k, "-out", c)
+        self.tool("-a", "import-key", "-s", "9d", "-i", k)
+        self.tool("-a", "import-certificate", "-s", "9d", "-i", c)
+        p = self.tool("-a", "verify-pin", "-P", "123456", "-a",
+                      "test-decipher", "-s", "9d", "-i", c)
+        self.assertIn("Successfully performed ECDH exchange",
+                      p.stdout + p.stderr)
+        rk, rc = self.path("rk.pem"), self.path("rc.pem")
+        self.openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                     "-subj", "/CN=dec", "-keyout", rk, "-out", rc)
+        self.tool("-a", "import-key", "-s", "82", "-i", rk)
+        self.tool("-a", "import-certificate", "-s", "82", "-i", rc)
+        p = self.tool("-a", "verify-pin", "-P", "123456", "-a",
+                      "test-decipher", "-s", "82", "-i", rc)
+        self.assertIn("Successfully performed RSA decryption",
+                      p.stdout + p.stderr)
+        self.tool("-a", "delete-certificate", "-s", "82")
+        p = self.tool("-a", "read-certificate", "-s", "82", check=False)
+        self.assertNotEqual(p.returncode, 0)
+
+
 class Tool57Test(CardTest):
     profile = "5.7"
 
