@@ -208,6 +208,29 @@ class Ykpiv54Test(CardTest):
         self.assertEqual(out[7], "raw f9 sw=6a88 data=")
         self.assertEqual(out[8], "raw f9 sw=6b00 data=")
 
+    def test_protected_management_key(self):
+        # What ykssh --setup does with libykpiv on a 5.4 token.
+        out = self.ykpiv("config",
+                         "auth-3des", DEFAULT_MGM, "verify", "123456",
+                         "set-protected", "config")
+        self.assertEqual(out[0], "config rc=YKPIV_OK mgm_type=0 "
+                         "puk_blocked=0")
+        self.assertRegex(out[3], "^set-protected rc=YKPIV_OK "
+                         "key=[0-9a-f]{48}$")
+        key = out[3].split("key=")[1]
+        self.assertNotEqual(key, DEFAULT_MGM)
+        self.assertEqual(out[4], "config rc=YKPIV_OK mgm_type=2 "
+                         "puk_blocked=0")
+        out = self.ykpiv("get-protected", "verify", "123456",
+                         "get-protected", "auth-3des", key,
+                         "metadata", "9b")
+        self.assertTrue(out[0].startswith("get-protected rc=YKPIV_"))
+        self.assertNotEqual(out[0], "get-protected rc=YKPIV_OK key=" + key)
+        self.assertEqual(out[2], "get-protected rc=YKPIV_OK key=" + key)
+        self.assertEqual(out[3], "auth-3des rc=YKPIV_OK")
+        self.assertEqual(out[4], "metadata 9b sw=9000 data=010103020200010"
+                         "50100")
+
     def test_ed25519_needs_57(self):
         out = self.ykpiv("auth-3des", DEFAULT_MGM, "raw-generate", "9a",
                          "e0")

@@ -17,6 +17,9 @@
  *   sign SLOT ALG           sign a SHA-256 digest, check it with metadata
  *   put OBJ HEX / get OBJ   ykpiv_save_object / ykpiv_fetch_object
  *   raw INS P1 P2 HEX       any APDU ("-" for no data): SW and data
+ *   set-protected           ykpiv_util_set_protected_mgm (random key)
+ *   get-protected           ykpiv_util_get_protected_mgm
+ *   config                  ykpiv_util_get_config
  */
 
 #include <stdio.h>
@@ -363,6 +366,24 @@ main(int argc, char **argv)
 			if (rc == YKPIV_OK)
 				puthex(buf, outlen);
 			printf("\n");
+		} else if (strcmp(s, "set-protected") == 0 ||
+		    strcmp(s, "get-protected") == 0) {
+			ykpiv_mgm	mgm;
+
+			memset(&mgm, 0, sizeof(mgm));
+			rc = s[0] == 's' ? ykpiv_util_set_protected_mgm(st,
+			    &mgm) : ykpiv_util_get_protected_mgm(st, &mgm);
+			printf("%s rc=%s key=", s, ykpiv_strerror_name(rc));
+			puthex(mgm.data, sizeof(mgm.data));
+			printf("\n");
+		} else if (strcmp(s, "config") == 0) {
+			ykpiv_config	cfg;
+
+			memset(&cfg, 0, sizeof(cfg));
+			rc = ykpiv_util_get_config(st, &cfg);
+			printf("config rc=%s mgm_type=%d puk_blocked=%d\n",
+			    ykpiv_strerror_name(rc), (int)cfg.mgm_type,
+			    cfg.puk_blocked);
 		} else if (strcmp(s, "raw") == 0) {
 			NEED(4);
 			len = 0;
