@@ -24,6 +24,7 @@ Usage in a test:
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -264,29 +265,40 @@ class PivEnv:
             raise RuntimeError("pivsim exited with status %s" % rc)
         self.start_card()
 
-    def wait_card(self, timeout=15.0, min_connects=1):
-        """Until pcscd has seen the card and powered it up.
+    def card_present(self):
+        """pcscd's view: does the reader hold a card? (no APDU sent)"""
+        p = subprocess.run(["opensc-tool", "-l"], env=self.env,
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                           stdin=subprocess.DEVNULL, text=True, timeout=30)
+        return any(re.match(r"\d+\s+Yes\s+%s$" % re.escape(self.reader), l)
+                   for l in p.stdout.splitlines())
 
-        pcscd notices a new vpcd card on its presence poll (GET ATR) and
-        then sends POWER ON + GET ATR; clients that connect earlier may
-        get "no smart card".  So wait for the power-up, not the poll."""
+    def wait_card(self, timeout=20.0, min_connects=1):
+        """Until pcscd has this card process in its reader.
+
+        pcscd 1.9.9 does not power a new vpcd card up; it learns about it
+        from its presence poll (GET ATR) and powers it on only when a
+        client connects.  vpcd accepts a new card only after its poll saw
+        the previous connection fail, so once the new card has answered a
+        poll, pcscd has already processed the removal: from then on
+        "card present" refers to the new card."""
         deadline = time.monotonic() + timeout
+        st = None
         while time.monotonic() < deadline:
             if self.card.poll() is not None:
                 raise RuntimeError("pivsim exited with %d"
                                    % self.card.returncode)
             try:
                 st = self.stats()
-                if st["connected"] and st["powered"] and \
-                        st["atr_polls"] >= 2 and \
-                        st["connects"] >= min_connects:
-                    # let pcscd publish the new reader state
-                    time.sleep(0.2)
+                if st["connected"] and st["atr_polls"] >= 1 and \
+                        st["connects"] >= min_connects and \
+                        self.card_present():
                     return
-            except (OSError, ValueError):
+            except (OSError, ValueError, RuntimeError):
                 pass
             time.sleep(0.05)
-        raise RuntimeError("card did not come up within %.0f s" % timeout)
+        raise RuntimeError("card did not come up within %.0f s: %s"
+                           % (timeout, st))
 
     # -- control channel --------------------------------------------------
     def control(self, line, timeout=30.0):

@@ -92,13 +92,8 @@ class ControlFaultTest(CardTest):
         self.assertEqual(self.piv.control("touch approve"), "ok")
 
     def wait_reconnect(self, pulls):
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            st = self.piv.stats()
-            if st["pulls"] == pulls and st["connected"] and st["powered"]:
-                return
-            time.sleep(0.1)
-        self.fail("card did not come back")
+        self.piv.wait_card(min_connects=2)
+        self.assertEqual(self.piv.stats()["pulls"], pulls)
 
     def test_pull_mid_chained_command(self):
         k, c = self.path("k.pem"), self.path("c.pem")

@@ -260,9 +260,12 @@ main(int argc, char **argv)
 
 	if (argc < 3)
 		return (2);
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	if ((rc = ykpiv_init(&st, 0)) != YKPIV_OK ||
 	    (rc = ykpiv_connect(st, argv[1])) != YKPIV_OK) {
 		printf("connect rc=%s\n", ykpiv_strerror_name(rc));
+		if (st != NULL)
+			(void)ykpiv_done(st);
 		return (1);
 	}
 	for (i = 2; i < argc; i++) {
