@@ -96,6 +96,7 @@ read_file(const char *path, uint8_t **out, size_t *outlen)
 	ssize_t		 r;
 	int		 fd, ret = -1;
 
+	memset(&st, 0, sizeof(st));
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return (-1);
 	if (fstat(fd, &st) != 0 || st.st_size <= 0 ||

@@ -49,8 +49,10 @@ int		 pivsim_save(const struct pivsim *, uint8_t **, size_t *);
 void		 pivsim_free(struct pivsim *);
 void		 pivsim_freezero(void *, size_t);
 
-void		 pivsim_set_touch_cb(struct pivsim *, pivsim_touch_cb *, void *);
-void		 pivsim_set_clock_cb(struct pivsim *, pivsim_clock_cb *, void *);
+void		 pivsim_set_touch_cb(struct pivsim *, pivsim_touch_cb *,
+		    void *);
+void		 pivsim_set_clock_cb(struct pivsim *, pivsim_clock_cb *,
+		    void *);
 /* Random bytes for witnesses/challenges; returns 0 on success. */
 typedef int pivsim_rand_cb(void *arg, uint8_t *, size_t);
 /* Deterministic randomness for the fuzzer (default: OpenSSL RAND). */

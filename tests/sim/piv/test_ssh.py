@@ -78,8 +78,8 @@ class Pkcs11Test(CardTest):
                           self.env).stdout
         self.assertIn("Public key for PIV Authentication", out)
         self.assertIn("EC_POINT 256 bits", out)
-        self.assertEqual(self.token_keys()["Public key for PIV Authentication"],
-                         key)
+        self.assertEqual(
+            self.token_keys()["Public key for PIV Authentication"], key)
 
     def login(self, sshd, pin, cmd="echo pivsim-login-ok", timeout=60):
         askpass = self.path("askpass")

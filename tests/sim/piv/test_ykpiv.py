@@ -277,7 +277,8 @@ class Ykpiv57Test(CardTest):
                          "single-auth", "0a", DEFAULT_MGM)
         self.assertEqual(out[0], "raw-auth sw=6a80")
         self.assertEqual(out[1], "auth-3des rc=YKPIV_AUTHENTICATION_ERROR")
-        self.assertEqual(out[2], "metadata 9b sw=9000 data=01010a02020001050101")
+        self.assertEqual(out[2], "metadata 9b sw=9000 data=01010a0202000105"
+                         "0101")
         self.assertEqual(out[3], "generate 9a rc=YKPIV_AUTHENTICATION_ERROR "
                          "point=")
         self.assertEqual(out[4], "auth-aes rc=ok")
