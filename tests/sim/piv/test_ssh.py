@@ -12,6 +12,8 @@ import pivenv
 import pivtest
 from pivtest import CardTest, YKCS11
 
+OPENSC = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so"
+
 
 class Sshd:
     """sshd on 127.0.0.1:<free port>, throwaway host key, temp files."""
@@ -80,6 +82,37 @@ class Pkcs11Test(CardTest):
         self.assertIn("EC_POINT 256 bits", out)
         self.assertEqual(
             self.token_keys()["Public key for PIV Authentication"], key)
+
+    def test_opensc_pkcs11(self):
+        """OpenSC (other APDU forms: case-1 VERIFY, SELECT with Le, GET
+        DATA with Le) needs a certificate object to show the key."""
+        key = self.generate()
+        pub, cert = self.path("pub-9a.pem"), self.path("c.pem")
+        self.openssl("req", "-x509", "-newkey", "ec", "-pkeyopt",
+                     "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=ca",
+                     "-keyout", self.path("ca.key"), "-out",
+                     self.path("ca.pem"))
+        self.openssl("x509", "-new", "-force_pubkey", pub, "-subj",
+                     "/CN=pivsim opensc", "-key", self.path("ca.key"),
+                     "-out", cert)
+        self.tool("-a", "import-certificate", "-s", "9a", "-i", cert)
+        out = pivtest.run(["ssh-keygen", "-D", OPENSC], self.env).stdout
+        self.assertIn(" ".join(key) + " PIV AUTH pubkey", out)
+        data, sig = self.path("data"), self.path("sig")
+        with open(data, "w") as f:
+            f.write("signed through OpenSC\n")
+        pivtest.run(["pkcs11-tool", "--module", OPENSC, "--login", "--pin",
+                     "123456", "--sign", "--mechanism", "ECDSA-SHA256",
+                     "--signature-format", "openssl", "--id", "01",
+                     "-i", data, "-o", sig], self.env)
+        v = self.openssl("dgst", "-sha256", "-verify", pub, "-signature",
+                         sig, data)
+        self.assertIn("Verified OK", v.stdout)
+        with open(data, "a") as f:
+            f.write("tampered\n")
+        v = self.openssl("dgst", "-sha256", "-verify", pub, "-signature",
+                         sig, data, check=False)
+        self.assertNotEqual(v.returncode, 0)
 
     def login(self, sshd, pin, cmd="echo pivsim-login-ok", timeout=60):
         askpass = self.path("askpass")
