@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -271,6 +272,7 @@ handle_frame(struct app *a, const uint8_t *f, size_t n)
 		(void)save_state(a);
 	if (vpcd_send(a->vfd, resp, rlen) != 0)
 		disconnect(a, 0);
+	OPENSSL_cleanse(resp, sizeof(resp));	/* ECDH/RSA decrypt output */
 }
 
 static int
@@ -298,6 +300,7 @@ run(struct app *a)
 			continue;
 		}
 		handle_frame(a, frame, n);
+		OPENSSL_cleanse(frame, n);	/* PINs, PUKs, keys */
 	}
 	return (0);
 }
