@@ -1,3 +1,4 @@
+#!/usr/bin/python3
 # SPDX-License-Identifier: BSD-2-Clause
 """Private pcscd + vpcd + pivsim card for tests.
 
