@@ -109,3 +109,13 @@ def sk_ed25519_pub(comment="sk@test"):
         _s(b"ssh:")
     return "sk-ssh-ed25519@openssh.com %s %s" % (
         base64.b64encode(blob).decode(), comment)
+
+
+def sk_ecdsa_pub(comment="sk@test"):
+    """An sk-ecdsa-sha2-nistp256@openssh.com public key line (random
+    point bytes: the emulator checks the encoding, not the curve)."""
+    point = b"\x04" + os.urandom(64)
+    blob = _s(b"sk-ecdsa-sha2-nistp256@openssh.com") + _s(b"nistp256") + \
+        _s(point) + _s(b"ssh:")
+    return "sk-ecdsa-sha2-nistp256@openssh.com %s %s" % (
+        base64.b64encode(blob).decode(), comment)

@@ -10,7 +10,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bbenv  # noqa: E402
-from bbtest import curl, keygen, fingerprint, sk_ed25519_pub  # noqa: E402
+from bbtest import curl, keygen, fingerprint  # noqa: E402
+from bbtest import sk_ed25519_pub, sk_ecdsa_pub  # noqa: E402
 
 
 class DcTest(unittest.TestCase):
@@ -141,14 +142,16 @@ class DcTest(unittest.TestCase):
         self.assertErrors(r, 400)
 
     def test_sk_keys_need_8_13(self):
-        pub = sk_ed25519_pub()
-        for v in ("8.12.3", "7.21.0"):
-            self.bb.set("dc_version", v)
-            self.assertErrors(self.add(pub), 400)
-        self.bb.set("dc_version", "8.13.0")
-        r = self.add(pub)
-        self.assertEqual(r.status, 201, r)
-        self.assertEqual(r.json()["algorithmType"], "ED25519_SK")
+        for pub, alg in ((sk_ed25519_pub(), "ED25519_SK"),
+                         (sk_ecdsa_pub(), "ECDSA_SK")):
+            for v in ("8.12.3", "7.21.0"):
+                self.bb.set("dc_version", v)
+                self.assertErrors(self.add(pub), 400)
+            self.bb.set("dc_version", "8.13.0")
+            r = self.add(pub)
+            self.assertEqual(r.status, 201, r)
+            self.assertEqual((r.json()["algorithmType"],
+                              r.json()["bitLength"]), (alg, 256))
 
     def test_paging(self):
         with bbenv.BitbucketEnv(flavours=("dc",), sshd=False,

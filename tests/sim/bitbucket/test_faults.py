@@ -304,6 +304,26 @@ class ProcessTest(unittest.TestCase):
         self.assertEqual(os.listdir(state).count("state.json"), 1)
         self.assertFalse([f for f in os.listdir(state) if ".tmp." in f])
 
+    def test_control_quit(self):
+        state = os.path.join(self.tmp, "q")
+        os.mkdir(state)
+        sock = os.path.join(self.tmp, "ctl")
+        p, port = self.start(state, "--control", sock)
+        import socket
+        c = socket.socket(socket.AF_UNIX)
+        c.connect(sock)
+        f = c.makefile("rwb")
+        for cmd, want in ((b"ping", b"ok"), (b"nonsense", b"error"),
+                          (b"latency 5", b"ok"), (b"conns", b"0"),
+                          (b"quit", b"ok")):
+            f.write(cmd + b"\n")
+            f.flush()
+            self.assertTrue(f.readline().startswith(want), cmd)
+        f.close()
+        c.close()
+        self.assertEqual(p.wait(timeout=10), 0)
+        self.assertFalse(os.path.exists(sock))
+
     def test_bad_start_fault_refused(self):
         state = os.path.join(self.tmp, "s")
         os.mkdir(state)
