@@ -920,6 +920,15 @@ class Emulator:
         return None, Reply(404, b"Not found\n",
                            {"Content-Type": "text/plain"})
 
+    def auth_kind(self, path, headers):
+        """The credential kind a request carries (no side effects)."""
+        with self.lock:
+            if path.startswith("/2.0/"):
+                return self.cloud_auth(headers)[1]
+            if path.startswith("/rest/"):
+                return self.dc_auth(headers)[1]
+        return self.parse_auth(headers)[0] or "none"
+
     def fault_reply(self, fault, path):
         st = fault.status
         hdr = {}
@@ -961,6 +970,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                  "committed": False}
         length = self.headers.get("Content-Length")
         body = b""
+        if self.headers.get("Transfer-Encoding"):
+            # libcurl sends Content-Length for CURLOPT_POSTFIELDS; a
+            # chunked request body is not supported here.
+            self.close_connection = True
+            self.send_reply(Reply(411, b"Content-Length required\n",
+                                  {"Content-Type": "text/plain"}), entry, t0)
+            return
         try:
             n = int(length) if length else 0
         except ValueError:
@@ -978,7 +994,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if fault is not None:
             entry["fault"] = fault.kind
         if fault is not None and fault.kind in ("fail", "drop"):
-            entry["auth"] = emu.parse_auth(self.headers)[0] or "none"
+            entry["auth"] = emu.auth_kind(path, self.headers)
             if fault.kind == "drop":
                 self.drop(entry, t0)
             else:

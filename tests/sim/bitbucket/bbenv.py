@@ -171,8 +171,10 @@ class BitbucketEnv:
                  sshd=True, repo=True, faults=()):
         self.flavours = list(flavours)
         self.state = state or default_state(flavours, settings)
-        if state is not None and settings:
-            self.state.setdefault("settings", {}).update(settings)
+        if state is not None:
+            st = self.state.setdefault("settings", {})
+            st.setdefault("flavours", list(flavours))
+            st.update(settings or {})
         self.want_sshd = sshd
         self.want_repo = repo
         self.start_faults = list(faults)

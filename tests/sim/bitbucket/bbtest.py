@@ -42,7 +42,8 @@ def curl(bb, method, url, auth=None, bearer=None, data=None, cacert=None,
             cfg.append('user = "%s:%s"' % auth)
         if bearer is not None:
             cfg.append('header = "Authorization: Bearer %s"' % bearer)
-        cmd = ["curl", "-sS", "--globoff", "--cacert", cacert or bb.cacert,
+        cmd = ["curl", "-sS", "--globoff", "--noproxy", "*",
+               "--cacert", cacert or bb.cacert,
                "-X", method,
                "-D", hdr, "-o", out, "-w", "%{http_code} %{time_total}\n",
                "--max-time", "60", "-K", "-"]
