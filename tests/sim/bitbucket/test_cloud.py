@@ -360,6 +360,13 @@ class CloudTest(unittest.TestCase):
                 self.assertNotIn("next", r.json())
                 r = curl(bb, "GET", url + "?pagelen=x", auth=auth)
                 self.assertEqual(r.status, 400, r)
+                # A smaller maximum forces paging on a client that asks
+                # for 100 ("Individual APIs may enforce different values").
+                bb.set("cloud_max_pagelen", 2)
+                pages = self.walk(url + "?pagelen=100", auth)
+                self.assertEqual([(p["pagelen"], len(p["values"]))
+                                  for p in pages], [(2, 2), (2, 2), (2, 1)])
+                self.assertIn("pagelen=100", pages[0]["next"])
             finally:
                 self.bb = saved
 

@@ -193,6 +193,12 @@ class DcTest(unittest.TestCase):
             self.assertEqual(walk()[0]["limit"], 25)
             bb.set("dc_default_limit", 2)
             self.assertEqual([p["size"] for p in walk()], [2, 2, 1])
+            # A smaller maximum forces paging on a client asking for more.
+            bb.set("dc_default_limit", 25)
+            bb.set("dc_max_limit", 2)
+            pages = walk(100)
+            self.assertEqual([(p["limit"], p["size"]) for p in pages],
+                             [(2, 2), (2, 2), (2, 1)])
 
     def test_get_delete_by_id(self):
         r = self.add(self.newkey())
