@@ -30,6 +30,7 @@ import ssl
 import sys
 import threading
 import time
+import traceback
 import urllib.parse
 import uuid as uuidlib
 
@@ -1001,8 +1002,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.send_reply(emu.fault_reply(fault, path), entry, t0)
             return
         host = self.headers.get("Host") or "127.0.0.1:%d" % emu.port
-        kind, reply = emu.handle(self.command, self.path, body,
-                                 self.headers, "https://" + host)
+        try:
+            kind, reply = emu.handle(self.command, self.path, body,
+                                     self.headers, "https://" + host)
+        except Exception:
+            # An emulator bug: say so loudly (bbenv fails the test).
+            traceback.print_exc()
+            sys.stderr.flush()
+            entry["error"] = traceback.format_exc(limit=3)[-500:]
+            kind, reply = None, Reply(500, b"bbemu internal error\n",
+                                      {"Content-Type": "text/plain"})
         entry["auth"] = kind or "none"
         entry["committed"] = True
         if fault is None:
@@ -1145,6 +1154,9 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
             Handler(tls, client_address, self)
         except (OSError, ssl.SSLError):
             pass
+        except Exception:
+            traceback.print_exc()
+            sys.stderr.flush()
         finally:
             try:
                 tls.close()
@@ -1152,7 +1164,8 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
                 pass
 
     def handle_error(self, request, client_address):
-        pass
+        traceback.print_exc()
+        sys.stderr.flush()
 
 
 def serve_control(emu, path, stop):

@@ -189,18 +189,23 @@ class BitbucketEnv:
     # --- life cycle --------------------------------------------------
 
     def __enter__(self):
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
+        return self.start()
 
-    def __exit__(self, *exc):
-        self.stop()
+    def __exit__(self, exc_type, exc, tb):
+        errors = self.stop()
+        if exc_type is None and errors:
+            raise AssertionError("bbemu reported errors:\n" + errors)
         return False
 
     def start(self):
+        """Starts everything; on failure stops what was started."""
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self):
         if self.want_sshd and os.geteuid() != 0:
             raise unittest.SkipTest(
                 "sshd with an AuthorizedKeysCommand needs root (see "
@@ -342,17 +347,24 @@ class BitbucketEnv:
             self.login, self.ssh_port, self.repo)
 
     def stop(self):
+        """Stops everything; returns the emulator's tracebacks ("" if
+        none) so a caller can fail on emulator bugs."""
         for p in (self.sshd, self.emu):
             if p is not None:
                 self._stop_proc(p)
         self.sshd = self.emu = None
+        errors = ""
         if getattr(self, "emu_log", None):
             self.emu_log.close()
+            text = self._read(self.emu_log.name)
+            if "Traceback" in text:
+                errors = text
             self.emu_log = None
         for d in (self.rundir, self.tmp):
             if d:
                 shutil.rmtree(d, ignore_errors=True)
         self.rundir = self.tmp = None
+        return errors
 
     @staticmethod
     def _stop_proc(p):

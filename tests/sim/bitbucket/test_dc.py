@@ -25,8 +25,10 @@ class DcTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.bb.stop()
+        errors = cls.bb.stop()
         shutil.rmtree(cls.tmp, ignore_errors=True)
+        if errors:
+            raise AssertionError("bbemu reported errors:\n" + errors)
 
     def setUp(self):
         self.bb.fault("reset")
