@@ -411,7 +411,7 @@ class BitbucketEnv:
         return buf.decode().rstrip("\n")
 
     def fault(self, command):
-        """latency/fail/fail-after-commit/drop/truncate/malformed/huge/reset."""
+        """A control command that must answer "ok" (faults, reset...)."""
         r = self.control(command)
         if r != "ok":
             raise AssertionError("bbemu %r: %s" % (command, r))
