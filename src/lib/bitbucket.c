@@ -570,9 +570,13 @@ ykssh_bb_register(struct ykssh_bb *bb, const struct ykssh_sshkey *key,
 	}
 	/*
 	 * The write failed or its answer was lost.  Before saying so, look:
-	 * if the key landed after all, that is success.
+	 * if the key landed after all, that is success.  A "key already
+	 * exists" answer can be about our own write, too: libcurl resends a
+	 * request once when a reused connection closed before answering.
 	 */
-	if (werr != NULL || r.status >= 500) {
+	if (werr != NULL || r.status >= 500 || r.status == 409 ||
+	    (r.status == 400 && r.body != NULL &&
+	    strstr(r.body, "already registered") != NULL)) {
 		if (ykssh_bb_list(bb, &again) == NULL &&
 		    (found = find(again, key)) != NULL) {
 			ykssh_log(bb->ctx, YKSSH_LOG_INFO, "the key was added "
