@@ -281,6 +281,43 @@ class TestRegisterCommand(RegisterTest):
         self.expect(self.register(pub, product="dc",
                                   env=self.env("dc", "expired")), 92)
 
+    def test_git_credential_helper_and_settings_file(self):
+        pub = self.make_key()
+        user, tok = self.bb.cloud_token()
+        # The user's git credential helper knows the API host.
+        store = os.path.join(self.tmp, "git-credentials")
+        host = self.bb.cloud_url.split("/")[2]
+        with open(store, "w") as f:
+            f.write("https://%s:%s@%s\n" % (user.replace("@", "%40"), tok,
+                                          host))
+        os.chmod(store, 0o600)
+        with open(os.path.join(self.home, ".gitconfig"), "w") as f:
+            f.write("[credential]\n\thelper = store --file %s\n" % store)
+        # The server and CA come from the settings file.
+        os.makedirs(os.path.join(self.home, ".config", "ykssh"))
+        with open(os.path.join(self.home, ".config", "ykssh", "config"),
+                  "w") as f:
+            f.write("api-url = %s\ncacert = %s\n" % (self.bb.cloud_url,
+                                                     self.bb.cacert))
+        p = self.ykssh("register", pub, env=self.env("cloud", token=None))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertTrue(any(r["method"] == "POST" for r in
+                            self.bb.api_requests()))
+
+    def test_secrets_never_in_output(self):
+        pub = self.make_key()
+        e = self.env("cloud")
+        p = e2elib.run([YKSSH, "-vvv", "register", pub] +
+                       self.server_args("cloud"), env=e)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("GET", p.stderr)      # -vvv does log the requests
+        self.assertNotIn(e["YKSSH_BITBUCKET_TOKEN"], p.stderr + p.stdout)
+        e["YKSSH_BITBUCKET_TOKEN"] += "x"   # a failing one, likewise
+        p = e2elib.run([YKSSH, "-vvv", "register", "--list"] +
+                       self.server_args("cloud"), env=e)
+        self.assertEqual(p.returncode, 92)
+        self.assertNotIn(e["YKSSH_BITBUCKET_TOKEN"], p.stderr + p.stdout)
+
     def test_token_file_must_be_private(self):
         pub = self.make_key()
         os.makedirs(os.path.join(self.home, ".config", "ykssh"))
