@@ -9,7 +9,7 @@ _ykssh()
 	_init_completion || return
 
 	local global="--json --verbose --quiet --help --version -v -q -h -V"
-	local commands="enroll register config help version"
+	local commands="enroll register config demo help version"
 
 	cmd=
 	for ((i = 1; i < cword; i++)); do
@@ -66,6 +66,8 @@ _ykssh()
 			    --pkcs11-provider --persist --dry-run --force
 			    --no-backup --no-ssh-check $global" -- "$cur"))
 		fi ;;
+	demo)
+		COMPREPLY=($(compgen -W "--keep $global" -- "$cur")) ;;
 	help)
 		COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
 	*)
