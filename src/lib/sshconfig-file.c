@@ -404,7 +404,9 @@ edit_file(struct ykssh_ctx *ctx, const char *path,
 		goto out;
 	if (strcmp(target, path) != 0)
 		ykssh_debug(ctx, "%s is a link to %s", path, target);
-	if (!dry && (err = ykssh_atomicfile_lock(target, o.lock_timeout_ms ?
+	/* Lock (and back up) next to the name given: for a symlinked
+	 * config that is ~/.ssh, not the dotfiles repository. */
+	if (!dry && (err = ykssh_atomicfile_lock(path, o.lock_timeout_ms ?
 	    o.lock_timeout_ms : 2000, &lock)) != NULL)
 		goto out;
 	if ((err = ykssh_atomicfile_read(target, YKSSH_SSHCONFIG_MAX_SIZE,
@@ -445,6 +447,7 @@ edit_file(struct ykssh_ctx *ctx, const char *path,
 	memset(&ao, 0, sizeof(ao));
 	ao.new_mode = 0600;
 	ao.backup = !(o.flags & YKSSH_SSHCONFIG_NO_BACKUP);
+	ao.backup_base = path;
 	ao.step_hook = o.step_hook;
 	ao.step_arg = o.step_arg;
 	if (!(o.flags & YKSSH_SSHCONFIG_NO_SSH_CHECK)) {

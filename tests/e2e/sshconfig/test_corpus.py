@@ -213,11 +213,16 @@ def check_variant(name, vname, v):
             for h in others:
                 if ssh_g(config, h) != before[h]:
                     fail("%s: after remove, ssh -G %s changed" % (tag, h))
-        backups = [f for f in os.listdir(os.path.dirname(real))
+        # Backups (and the lock) are next to the name given: for a
+        # symlinked config, not in the dotfiles directory.
+        backups = [f for f in os.listdir(os.path.dirname(config))
                    if ".ykssh-backup-" in f]
+        if real != config and [f for f in os.listdir(os.path.dirname(real))
+                               if "ykssh" in f]:
+            fail("%s: ykssh files left in the dotfiles directory" % tag)
         for b in backups:
             bm = stat.S_IMODE(os.lstat(os.path.join(
-                os.path.dirname(real), b)).st_mode)
+                os.path.dirname(config), b)).st_mode)
             if bm & 0o077 and bm != mode:
                 fail("%s: backup %s has mode %o" % (tag, b, bm))
         if orig and not backups:
