@@ -442,7 +442,8 @@ find_own(const struct sc_config *cfg, const struct sc_block *b, size_t n,
 					    "for a second key (for example "
 					    "--host %s-%s --hostname %s), or "
 					    "remove '%s' first", host, label,
-					    host, cfg->lines[b[i].begin].m_label);
+					    host,
+					    cfg->lines[b[i].begin].m_label);
 			break;
 		}
 	}

@@ -504,7 +504,8 @@ test_percent_and_quotes_rendered(void **state)
 	e.identity_file = "/keys/50% \"x\"";
 	e.persist = "10m";
 	out = apply("", &e, &n, NULL);
-	assert_non_null(strstr(out, "    IdentityFile \"/keys/50%% \\\"x\\\"\"\n"));
+	assert_non_null(strstr(out,
+	    "    IdentityFile \"/keys/50%% \\\"x\\\"\"\n"));
 	assert_non_null(strstr(out, "    ControlMaster auto\n"
 	    "    ControlPath ~/.ssh/cm-%C\n    ControlPersist 10m\n"));
 	free(out);
