@@ -251,17 +251,16 @@ struct verify_arg {
 static char *
 g_value(const char *out, const char *key)
 {
-	const char *p = out, *nl;
-	size_t kl = strlen(key);
+	const char *p = out;
+	size_t kl = strlen(key), n;
 
-	for (; *p != '\0'; p = nl + 1) {
-		nl = strchr(p, '\n');
-		if (nl == NULL)
-			nl = p + strlen(p) - 1;
-		if (strncmp(p, key, kl) == 0 && p[kl] == ' ')
-			return strndup(p + kl + 1, (size_t)(nl - p) - kl - 1);
-		if (nl[1] == '\0')
-			break;
+	while (*p != '\0') {
+		n = strcspn(p, "\n");
+		if (n > kl && strncmp(p, key, kl) == 0 && p[kl] == ' ')
+			return strndup(p + kl + 1, n - kl - 1);
+		p += n;
+		if (*p == '\n')
+			p++;
 	}
 	return NULL;
 }
