@@ -579,9 +579,9 @@ ykssh_sshconfig_apply_text(const char *in, size_t inlen,
 	struct want wt;
 	struct sb out = { 0 }, rest = { 0 };
 	const char *host = e->host != NULL ? e->host : "bitbucket.org";
-	const char *eol;
+	const char *eol, *orig = in;
 	char *block = NULL, *envfree = NULL;
-	size_t n, nn, pos, i, blk_lines = 0;
+	size_t n, nn, pos, i, blk_lines = 0, origlen = inlen;
 	unsigned int flags;
 	struct sc_env env;
 	int k, force = opts != NULL && (opts->flags & YKSSH_SSHCONFIG_FORCE);
@@ -732,7 +732,8 @@ done:
 		    "the ykssh block comes first", &w.hit[k], sc_optnames[k],
 		    host) == -1)
 			goto nomem;
-	rep->changed = out.len != inlen || memcmp(out.p, in, inlen) != 0;
+	rep->changed = out.len != origlen ||
+	    memcmp(out.p, orig, origlen) != 0;
 	*outp = out.p;
 	*outlenp = out.len;
 	out.p = NULL; /* transferred */
