@@ -266,6 +266,13 @@ walk_include(struct wstate *st, const struct sc_line *l, int depth,
 		for (j = 0; j < gl.gl_pathc; j++) {
 			e = ykssh_atomicfile_read(gl.gl_pathv[j],
 			    YKSSH_SSHCONFIG_MAX_SIZE, &data, &len, &exists);
+			if (e != NULL &&
+			    ykssh_err_code(e) == YKSSH_ERR_UNSAFE_FILE) {
+				/* A directory: ssh reads nothing from it. */
+				ykssh_err_free(e);
+				e = NULL;
+				continue;
+			}
 			if (e != NULL) {
 				e = YKSSH_ERR_WRAP(e, "cannot read %s, "
 				    "included by %s", gl.gl_pathv[j],

@@ -119,7 +119,8 @@ def setup(tmp, name):
         shutil.copytree(os.path.join(INCLUDES, sub),
                         os.path.join(tmp, sub))
         for f in os.listdir(os.path.join(tmp, sub)):
-            os.chmod(os.path.join(tmp, sub, f), 0o600)
+            if os.path.isfile(os.path.join(tmp, sub, f)):
+                os.chmod(os.path.join(tmp, sub, f), 0o600)
     text = read(os.path.join(CORPUS, name)).replace(
         b"@DIR@", tmp.encode())
     config = os.path.join(tmp, "config")
