@@ -510,15 +510,16 @@ old_reopen(const struct sc_config *cfg, const struct sc_block *b)
 
 static void
 want_opts(const struct ykssh_sshconfig_entry *e, const struct sc_walk *w,
-    struct want *wt)
+    const int *force, struct want *wt)
 {
 	memset(wt, 0, sizeof(*wt));
 	wt->opt[SC_OPT_USER] = wt->opt[SC_OPT_IDFILE] =
 	    wt->opt[SC_OPT_IDONLY] = 1;
 	/* Written when asked for, or when another line would set them. */
 	wt->opt[SC_OPT_HOSTNAME] = e->hostname != NULL ||
-	    w->hit[SC_OPT_HOSTNAME].found;
-	wt->opt[SC_OPT_PORT] = e->port != 0 || w->hit[SC_OPT_PORT].found;
+	    w->hit[SC_OPT_HOSTNAME].found || force[SC_OPT_HOSTNAME];
+	wt->opt[SC_OPT_PORT] = e->port != 0 || w->hit[SC_OPT_PORT].found ||
+	    force[SC_OPT_PORT];
 	wt->opt[SC_OPT_PKCS11] = e->kind == YKSSH_SSHCONFIG_PIV;
 	wt->opt[SC_OPT_CMASTER] = wt->opt[SC_OPT_CPATH] =
 	    wt->opt[SC_OPT_CPERSIST] = e->persist != NULL;
@@ -564,40 +565,43 @@ count_lines(const char *s)
 	return n;
 }
 
-struct ykssh_err *
-ykssh_sshconfig_apply_text(const char *in, size_t inlen,
-    const struct ykssh_sshconfig_entry *e,
-    const struct ykssh_sshconfig_opts *opts, char **outp, size_t *outlenp,
-    struct ykssh_sshconfig_report **repp)
+static void
+clear_notes(struct ykssh_sshconfig_report *rep)
+{
+	size_t i;
+
+	for (i = 0; i < rep->nnotes; i++)
+		free(rep->notes[i]);
+	free(rep->notes);
+	rep->notes = NULL;
+	rep->nnotes = 0;
+}
+
+/*
+ * One placement: the new text in *out, the block's first line in
+ * rep->line, its length in *blk_lines, what it writes in *wt.  `force`
+ * lists options to write even though no line sets them without our block.
+ */
+static struct ykssh_err *
+place_once(const char *in, size_t inlen,
+    const struct ykssh_sshconfig_entry *e, const struct sc_env *env,
+    int force_edit, const int *force, struct sb *out,
+    struct ykssh_sshconfig_report *rep, struct want *wt, size_t *blk_lines)
 {
 	struct ykssh_err *err = NULL;
-	struct ykssh_sshconfig_report *rep = NULL;
-	struct sc_config *cfg = NULL, *cut = NULL, *chk = NULL;
+	struct sc_config *cfg = NULL, *cut = NULL;
 	struct sc_block *blocks = NULL;
 	const struct sc_block *own;
-	struct sc_walk w, w2;
-	struct want wt;
-	struct sb out = { 0 }, rest = { 0 };
+	struct sc_walk w;
+	struct sb rest = { 0 };
 	const char *host = e->host != NULL ? e->host : "bitbucket.org";
-	const char *eol, *orig = in;
-	char *block = NULL, *envfree = NULL;
-	size_t n, nn, pos, i, blk_lines = 0, origlen = inlen;
+	const char *eol;
+	char *block = NULL;
+	size_t n, nn, pos, i;
 	unsigned int flags;
-	struct sc_env env;
-	int k, force = opts != NULL && (opts->flags & YKSSH_SSHCONFIG_FORCE);
+	int k;
 
 	memset(&w, 0, sizeof(w));
-	memset(&w2, 0, sizeof(w2));
-	*outp = NULL;
-	*outlenp = 0;
-	if (repp != NULL)
-		*repp = NULL;
-	if ((err = ykssh_sshconfig_entry_check(e)) != NULL)
-		goto out;
-	if ((rep = calloc(1, sizeof(*rep))) == NULL)
-		goto nomem;
-	if ((err = setup_env(opts, &env, &envfree)) != NULL)
-		goto out;
 	if ((err = sc_parse(in, inlen, &cfg)) != NULL ||
 	    (err = sc_find_blocks(cfg, &blocks, &n)) != NULL ||
 	    (err = find_own(cfg, blocks, n, e->label, host, &own)) != NULL)
@@ -605,7 +609,7 @@ ykssh_sshconfig_apply_text(const char *in, size_t inlen,
 	eol = cfg->crlf ? "\r\n" : "\n";
 
 	if (own != NULL) {
-		if (own->edited && !force) {
+		if (own->edited && !force_edit) {
 			err = ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_CONFIG,
 			    "lines %zu-%zu: the ykssh block '%s' was edited "
 			    "by hand", own->begin + 1, own->end + 1, e->label),
@@ -616,20 +620,20 @@ ykssh_sshconfig_apply_text(const char *in, size_t inlen,
 		}
 		/* Keep the block's own line ends (the file may be mixed). */
 		eol = cfg->lines[own->begin].eol == 2 ? "\r\n" : "\n";
-		if ((err = sc_walk(cfg, host, own->begin, own->end, &env,
+		if ((err = sc_walk(cfg, host, own->begin, own->end, env,
 		    &w)) != NULL)
 			goto out;
-		want_opts(e, &w, &wt);
-		if ((k = first_conflict(&w, &wt, own->begin)) == -1) {
+		want_opts(e, &w, force, wt);
+		if ((k = first_conflict(&w, wt, own->begin)) == -1) {
 			/* In place: same separators, same "Host *". */
-			wt.reopen = old_reopen(cfg, own);
-			if ((err = render(e, &wt, eol, own->flags, &block)) !=
+			wt->reopen = old_reopen(cfg, own);
+			if ((err = render(e, wt, eol, own->flags, &block)) !=
 			    NULL)
 				goto out;
-			sb_add(&out, in, line_off(cfg, own->begin));
-			sb_str(&out, block);
-			blk_lines = count_lines(block);
-			sb_add(&out, in + line_off(cfg, own->end + 1),
+			sb_add(out, in, line_off(cfg, own->begin));
+			sb_str(out, block);
+			*blk_lines = count_lines(block);
+			sb_add(out, in + line_off(cfg, own->end + 1),
 			    inlen - line_off(cfg, own->end + 1));
 			rep->line = own->begin + 1;
 			goto done;
@@ -651,11 +655,11 @@ ykssh_sshconfig_apply_text(const char *in, size_t inlen,
 		sc_walk_free(&w);
 	}
 
-	if ((err = sc_walk(cfg, host, 1, 0, &env, &w)) != NULL)
+	if ((err = sc_walk(cfg, host, 1, 0, env, &w)) != NULL)
 		goto out;
-	want_opts(e, &w, &wt);
+	want_opts(e, &w, force, wt);
 	flags = 0;
-	if ((k = first_conflict(&w, &wt, SIZE_MAX)) == -1) {
+	if ((k = first_conflict(&w, wt, SIZE_MAX)) == -1) {
 		pos = cfg->n;
 	} else {
 		if (note_hit(rep, "placed the ykssh block above it",
@@ -667,7 +671,7 @@ ykssh_sshconfig_apply_text(const char *in, size_t inlen,
 			pos--;
 		if ((err = outside_blocks(cfg, &w.hit[k], &pos)) != NULL)
 			goto out;
-		wt.reopen = w.hit[k].toplevel &&
+		wt->reopen = w.hit[k].toplevel &&
 		    toplevel_follows(cfg, pos);
 	}
 	if (pos == cfg->n) {
@@ -681,34 +685,106 @@ ykssh_sshconfig_apply_text(const char *in, size_t inlen,
 		if (pos > 0 && !is_blank(cfg, pos - 1))
 			flags |= SC_SEP_BEFORE;
 	}
-	if ((err = render(e, &wt, eol, flags, &block)) != NULL)
+	if ((err = render(e, wt, eol, flags, &block)) != NULL)
 		goto out;
-	sb_add(&out, in, line_off(cfg, pos));
+	sb_add(out, in, line_off(cfg, pos));
 	if (flags & SC_ADDED_EOL)
-		sb_str(&out, eol);
+		sb_str(out, eol);
 	if (flags & SC_SEP_BEFORE)
-		sb_str(&out, eol);
-	for (i = 0, nn = 0; i < out.len; i++)
-		nn += out.p[i] == '\n';
+		sb_str(out, eol);
+	for (i = 0, nn = 0; i < out->len; i++)
+		nn += out->p[i] == '\n';
 	rep->line = nn + 1;
-	sb_str(&out, block);
-	blk_lines = count_lines(block);
+	sb_str(out, block);
+	*blk_lines = count_lines(block);
 	if (flags & SC_SEP_AFTER)
-		sb_str(&out, eol);
-	sb_add(&out, in + line_off(cfg, pos), inlen - line_off(cfg, pos));
+		sb_str(out, eol);
+	sb_add(out, in + line_off(cfg, pos), inlen - line_off(cfg, pos));
 done:
-	if (out.oom)
+	if (out->p == NULL)
+		sb_str(out, "");
+	if (out->oom)
 		goto nomem;
-	if (out.p == NULL)
-		sb_str(&out, "");
+	goto out;
+nomem:
+	err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
+out:
+	sc_walk_free(&w);
+	free(block);
+	free(rest.p);
+	free(blocks);
+	sc_free(cfg);
+	sc_free(cut);
+	return err;
+}
+
+struct ykssh_err *
+ykssh_sshconfig_apply_text(const char *in, size_t inlen,
+    const struct ykssh_sshconfig_entry *e,
+    const struct ykssh_sshconfig_opts *opts, char **outp, size_t *outlenp,
+    struct ykssh_sshconfig_report **repp)
+{
+	struct ykssh_err *err = NULL;
+	struct ykssh_sshconfig_report *rep = NULL;
+	struct sc_config *chk = NULL;
+	struct sc_walk w, w2;
+	struct want wt;
+	struct sb out = { 0 };
+	const char *host = e->host != NULL ? e->host : "bitbucket.org";
+	char *envfree = NULL;
+	size_t blk_lines = 0;
+	struct sc_env env;
+	int k, iter, again, force[SC_NOPT];
+	int force_edit = opts != NULL &&
+	    (opts->flags & YKSSH_SSHCONFIG_FORCE);
+
+	memset(&w, 0, sizeof(w));
+	memset(&w2, 0, sizeof(w2));
+	memset(force, 0, sizeof(force));
+	*outp = NULL;
+	*outlenp = 0;
+	if (repp != NULL)
+		*repp = NULL;
+	if ((err = ykssh_sshconfig_entry_check(e)) != NULL)
+		goto out;
+	if ((rep = calloc(1, sizeof(*rep))) == NULL)
+		goto nomem;
+	if ((err = setup_env(opts, &env, &envfree)) != NULL)
+		goto out;
+	/*
+	 * Our block changes what later lines do for the host: with "User
+	 * git" set first, a later "Match user git" applies; with "HostName"
+	 * set, "Match host" sees it.  Such a line may then set an option the
+	 * block does not write (HostName, Port): walk the result as ssh
+	 * would, and if one does, write that option too and place again.
+	 */
+	for (iter = 0;; iter++) {
+		free(out.p);
+		memset(&out, 0, sizeof(out));
+		clear_notes(rep);
+		sc_walk_free(&w2);
+		sc_free(chk);
+		chk = NULL;
+		if ((err = place_once(in, inlen, e, &env, force_edit, force,
+		    &out, rep, &wt, &blk_lines)) != NULL)
+			goto out;
+		if ((err = sc_parse(out.p, out.len, &chk)) != NULL ||
+		    (err = sc_walk(chk, host, 1, 0, &env, &w2)) != NULL)
+			goto out;
+		again = 0;
+		for (k = SC_OPT_HOSTNAME; k <= SC_OPT_PORT; k++)
+			if (!wt.opt[k] && w2.hit[k].found) {
+				force[k] = 1;
+				again = 1;
+			}
+		if (!again || iter == 2)
+			break;
+	}
 	/*
 	 * Self-check on the result: for every option we write, the first
 	 * line that sets it for the host is in our block (whose Host line is
 	 * line index rep->line).
 	 */
-	if ((err = sc_parse(out.p, out.len, &chk)) != NULL ||
-	    (err = sc_walk(chk, host, 1, 0, &env, &w2)) != NULL)
-		goto out;
 	for (k = 0; k < SC_NOPT; k++) {
 		if (!wt.opt[k] || !w2.hit[k].found ||
 		    w2.hit[k].anchor == rep->line)
@@ -723,7 +799,6 @@ done:
 		goto out;
 	}
 	/* Lines after ours that also set an option: worth knowing. */
-	sc_walk_free(&w);
 	if ((err = sc_walk(chk, host, rep->line - 1, rep->line - 1 +
 	    blk_lines - 1, &env, &w)) != NULL)
 		goto out;
@@ -732,8 +807,7 @@ done:
 		    "the ykssh block comes first", &w.hit[k], sc_optnames[k],
 		    host) == -1)
 			goto nomem;
-	rep->changed = out.len != origlen ||
-	    memcmp(out.p, orig, origlen) != 0;
+	rep->changed = out.len != inlen || memcmp(out.p, in, inlen) != 0;
 	*outp = out.p;
 	*outlenp = out.len;
 	out.p = NULL; /* transferred */
@@ -747,13 +821,8 @@ nomem:
 out:
 	sc_walk_free(&w);
 	sc_walk_free(&w2);
-	free(block);
 	free(out.p);
-	free(rest.p);
-	free(blocks);
 	free(envfree);
-	sc_free(cfg);
-	sc_free(cut);
 	sc_free(chk);
 	ykssh_sshconfig_report_free(rep);
 	return err;
