@@ -247,6 +247,7 @@ quote_value(const char *v, int percent)
 struct want {
 	int		 opt[SC_NOPT];	/* options the block writes */
 	int		 reopen;	/* ends with "Host *" */
+	int		 match_header;	/* "Match originalhost" for "Host" */
 };
 
 static void
@@ -286,7 +287,13 @@ render(const struct ykssh_sshconfig_entry *e, const struct want *wt,
 		sb_str(&b, e->key_id);
 	}
 	sb_str(&b, eol);
-	sb_str(&b, "Host ");
+	/*
+	 * When ssh reads the config a second time (Match final, Canonicalize-
+	 * Hostname), "Host" lines then match the HostName, so "Host
+	 * bitbucket.org" would also apply to other aliases of that server.
+	 * "Match originalhost" matches only the name typed, in both passes.
+	 */
+	sb_str(&b, wt->match_header ? "Match originalhost " : "Host ");
 	sb_str(&b, host);
 	sb_str(&b, eol);
 	if (wt->opt[SC_OPT_HOSTNAME])
@@ -428,7 +435,8 @@ find_own(const struct sc_config *cfg, const struct sc_block *b, size_t n,
 			continue;
 		for (j = b[i].begin; j < b[i].end; j++) {
 			l = &cfg->lines[j];
-			if (l->type != SC_OPTION || strcmp(l->kw, "host") != 0)
+			if (l->type != SC_OPTION || (strcmp(l->kw, "host") != 0 &&
+			    strcmp(l->kw, "match") != 0))
 				continue;
 			for (k = 0; k < l->argc; k++)
 				if (strcmp(l->argv[k], host) == 0)
@@ -624,6 +632,7 @@ place_once(const char *in, size_t inlen,
 		    &w)) != NULL)
 			goto out;
 		want_opts(e, &w, force, wt);
+		wt->match_header = w.final_pass;
 		if ((k = first_conflict(&w, wt, own->begin)) == -1) {
 			/* In place: same separators, same "Host *". */
 			wt->reopen = old_reopen(cfg, own);
@@ -658,6 +667,7 @@ place_once(const char *in, size_t inlen,
 	if ((err = sc_walk(cfg, host, 1, 0, env, &w)) != NULL)
 		goto out;
 	want_opts(e, &w, force, wt);
+	wt->match_header = w.final_pass;
 	flags = 0;
 	if ((k = first_conflict(&w, wt, SIZE_MAX)) == -1) {
 		pos = cfg->n;
@@ -777,6 +787,24 @@ ykssh_sshconfig_apply_text(const char *in, size_t inlen,
 				force[k] = 1;
 				again = 1;
 			}
+		/* ssh's final pass may set what the first one left unset. */
+		if (w2.final_pass) {
+			struct sc_env env2 = env;
+
+			env2.final_host = e->hostname != NULL ? e->hostname :
+			    host;
+			env2.final_user = e->user != NULL ? e->user : "git";
+			sc_walk_free(&w);
+			if ((err = sc_walk(chk, host, 1, 0, &env2, &w)) !=
+			    NULL)
+				goto out;
+			for (k = SC_OPT_HOSTNAME; k <= SC_OPT_PORT; k++)
+				if (!wt.opt[k] && w.hit[k].found) {
+					force[k] = 1;
+					again = 1;
+				}
+			sc_walk_free(&w);
+		}
 		if (!again || iter == 2)
 			break;
 	}
@@ -889,7 +917,7 @@ ykssh_sshconfig_list(const char *in, size_t inlen,
 	struct sc_block *b = NULL;
 	struct ykssh_sshconfig_block *r = NULL;
 	const struct sc_line *l;
-	size_t n = 0, i, j;
+	size_t n = 0, i, j, k;
 
 	*blocksp = NULL;
 	*np = 0;
@@ -909,12 +937,15 @@ ykssh_sshconfig_list(const char *in, size_t inlen,
 			goto nomem;
 		for (j = b[i].begin; j < b[i].end; j++) {
 			l = &cfg->lines[j];
-			if (l->type == SC_OPTION && strcmp(l->kw, "host") ==
-			    0 && l->argc > 0) {
-				if ((r[i].host = strdup(l->argv[0])) == NULL)
-					goto nomem;
-				break;
-			}
+			if (l->type != SC_OPTION || (strcmp(l->kw, "host") != 0 &&
+			    strcmp(l->kw, "match") != 0))
+				continue;
+			/* "Host H" or "Match originalhost H" */
+			k = l->kw[0] == 'm' ? 1 : 0;
+			if (l->argc > k && (r[i].host = strdup(l->argv[k])) ==
+			    NULL)
+				goto nomem;
+			break;
 		}
 	}
 	*blocksp = r;
