@@ -826,6 +826,12 @@ ykssh_sshconfig_apply_text(const char *in, size_t inlen,
 		    "then run this command again");
 		goto out;
 	}
+	if (wt.match_header && add_note(rep, "ssh reads this config twice "
+	    "(Match final or CanonicalizeHostname), and the second time "
+	    "\"Host\" lines match the HostName: the block starts with "
+	    "\"Match originalhost %s\" so that it applies only to the name "
+	    "typed", host) == -1)
+		goto nomem;
 	/* Lines after ours that also set an option: worth knowing. */
 	if ((err = sc_walk(chk, host, rep->line - 1, rep->line - 1 +
 	    blk_lines - 1, &env, &w)) != NULL)
