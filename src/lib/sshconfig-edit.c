@@ -12,7 +12,6 @@
  * What ykssh adds around a block (blank separators, a final newline) is
  * recorded in the block's checksum, so removal takes back exactly that.
  */
-#include <ctype.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdint.h>
