@@ -42,8 +42,18 @@ struct ykssh_atomicfile_lock;
 struct ykssh_atomicfile_opts {
 	/* Mode of a file that does not exist yet (0 means 0600). */
 	mode_t		 new_mode;
+	/*
+	 * If non-zero, the mode of the result even when the file exists
+	 * (key files: a stub must be 0600 whatever the old file had).
+	 */
+	mode_t		 mode;
 	/* Copy the old file to a backup before replacing it. */
 	int		 backup;
+	/*
+	 * Create only: fail with FILE_EXISTS if path exists, also if it
+	 * appears while the temporary is written (RENAME_NOREPLACE).
+	 */
+	int		 no_replace;
 	/*
 	 * Backup name: NULL means "<target>.ykssh-backup-<UTC timestamp>"
 	 * (with "-N" appended if taken); otherwise exactly this path, and

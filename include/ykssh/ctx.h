@@ -49,6 +49,28 @@ void ykssh_ctx_set_cancel_flag(struct ykssh_ctx *ctx,
     volatile sig_atomic_t *flag);
 int ykssh_ctx_cancelled(const struct ykssh_ctx *ctx);
 
+/*
+ * Notices: moments the user must act on, which the front end shows (the
+ * library never prints).  `detail` names the token, may be NULL.
+ */
+enum ykssh_notice {
+	YKSSH_NOTICE_TOUCH,		/* the token waits for a touch now */
+	YKSSH_NOTICE_SELECT_BY_TOUCH	/* several tokens: touch the one */
+};
+typedef void ykssh_notice_fn(void *arg, enum ykssh_notice notice,
+    const char *detail);
+void ykssh_ctx_set_notice(struct ykssh_ctx *ctx, ykssh_notice_fn *fn,
+    void *arg);
+void ykssh_ctx_notice(const struct ykssh_ctx *ctx, enum ykssh_notice notice,
+    const char *detail);
+
+/*
+ * A token that sends nothing at all (not even KEEPALIVE) for this long
+ * while a request is pending is taken to be gone.  Default 10000 ms.
+ */
+void ykssh_ctx_set_token_timeout(struct ykssh_ctx *ctx, int ms);
+int ykssh_ctx_token_timeout(const struct ykssh_ctx *ctx);
+
 void ykssh_log(const struct ykssh_ctx *ctx, enum ykssh_log_level level,
     const char *fmt, ...) YKSSH_PRINTF(3, 4);
 

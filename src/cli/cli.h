@@ -4,9 +4,10 @@
  * exit statuses.  No logic the library should own.  Only public headers
  * (include/ykssh/) are visible here.
  *
- * Each subcommand lives in cmd_<name>.c and exports one handler,
- *	int cmd_<name>(struct cli *cli, int argc, char **argv);
- * registered in the command table in main.c.  argv[0] is the command name;
+ * Each subcommand lives in cmd_<name>.c and exports its table entry,
+ *	const struct cli_cmd cli_cmd_<name> = { name, handler, summary,
+ *	    usage, help };
+ * listed in the command table in main.c.  argv[0] is the command name;
  * handlers parse their options with cli_getopt() (which also takes the
  * global options and --help after the command, and reports unknown
  * options), and return an exit status (never exit()).  Results go to stdout (JSON with --json, nothing else);
@@ -86,12 +87,14 @@ void cli_usage(FILE *f);
 
 /* The command table (main.c). */
 const struct cli_cmd *cli_find_cmd(const char *name);
-const struct cli_cmd *cli_commands(size_t *n);
+const struct cli_cmd *const *cli_commands(size_t *n);
 
-/* Handlers. */
-int cmd_config(struct cli *, int, char **);
-int cmd_help(struct cli *, int, char **);
-int cmd_version(struct cli *, int, char **);
+/* Commands: each cmd_<name>.c defines its table entry and handler. */
+extern const struct cli_cmd cli_cmd_config;
+extern const struct cli_cmd cli_cmd_enroll;
+extern const struct cli_cmd cli_cmd_help;
+extern const struct cli_cmd cli_cmd_register;
+extern const struct cli_cmd cli_cmd_version;
 
 /*
  * Output helpers (output.c).
@@ -109,7 +112,7 @@ int cli_fail(const struct cli *cli, struct ykssh_err *err);
 int cli_usage_error(const struct cli *cli, const struct cli_cmd *cmd,
     const char *fmt, ...) YKSSH_PRINTF(3, 4);
 /* Usage and help of a command on stdout; returns 0. */
-int cli_cmd_help(const struct cli *cli, const struct cli_cmd *cmd);
+int cli_print_cmd_help(const struct cli *cli, const struct cli_cmd *cmd);
 /* Progress and notes on stderr (suppressed by -q and by --json). */
 void cli_info(const struct cli *cli, const char *fmt, ...) YKSSH_PRINTF(2, 3);
 /* A warning on stderr, always shown (even with -q). */

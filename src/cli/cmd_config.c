@@ -13,7 +13,8 @@
 #include "ykssh/atomicfile.h"
 #include "ykssh/sshconfig.h"
 
-/* The command table entry (main.c may use it or copy its strings). */
+static int cmd_config(struct cli *, int, char **);
+
 const struct cli_cmd cli_cmd_config = {
 	"config", cmd_config,
 	"Show, add or remove the ~/.ssh/config entries ykssh owns",
@@ -200,7 +201,7 @@ out:
 	return r;
 }
 
-int
+static int
 cmd_config(struct cli *cli, int argc, char **argv)
 {
 	static const struct option lo[] = {

@@ -2,7 +2,16 @@
 /* ykssh help [COMMAND] */
 #include "cli.h"
 
-int
+static int cmd_help(struct cli *, int, char **);
+
+const struct cli_cmd cli_cmd_help = {
+	"help", cmd_help, "Show help for ykssh or one of its commands",
+	"help [COMMAND]",
+	"Shows the overview, or the usage and options of COMMAND\n"
+	"(the same as 'ykssh COMMAND --help').\n"
+};
+
+static int
 cmd_help(struct cli *cli, int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -16,7 +25,7 @@ cmd_help(struct cli *cli, int argc, char **argv)
 	    &status)) != -1) {
 		if (c == CLI_GETOPT_EXIT)
 			return status;
-		return cli_usage_error(cli, cli_find_cmd("help"),
+		return cli_usage_error(cli, &cli_cmd_help,
 		    "unexpected option");
 	}
 	if (optind == argc) {
@@ -24,10 +33,10 @@ cmd_help(struct cli *cli, int argc, char **argv)
 		return 0;
 	}
 	if (argc - optind > 1)
-		return cli_usage_error(cli, cli_find_cmd("help"),
+		return cli_usage_error(cli, &cli_cmd_help,
 		    "expected at most one command name");
 	if ((cmd = cli_find_cmd(argv[optind])) == NULL)
 		return cli_usage_error(cli, NULL, "unknown command '%s'",
 		    argv[optind]);
-	return cli_cmd_help(cli, cmd);
+	return cli_print_cmd_help(cli, cmd);
 }

@@ -3,7 +3,17 @@
 #include "cli.h"
 #include "ykssh/version.h"
 
-int
+static int cmd_version(struct cli *, int, char **);
+
+const struct cli_cmd cli_cmd_version = {
+	"version", cmd_version,
+	"Show the versions of ykssh and the libraries it uses",
+	"version",
+	"Prints the version of ykssh and of libfido2, libykpiv, OpenSSL,\n"
+	"libcurl, jansson and libcbor; with --json as an object.\n"
+};
+
+static int
 cmd_version(struct cli *cli, int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -21,7 +31,7 @@ cmd_version(struct cli *cli, int argc, char **argv)
 			return status;
 	}
 	if (optind != argc)
-		return cli_usage_error(cli, cli_find_cmd("version"),
+		return cli_usage_error(cli, &cli_cmd_version,
 		    "unexpected argument '%s'", argv[optind]);
 
 	n = ykssh_version_components(comp, YKSSH_VERSION_COMPONENTS_MAX);

@@ -15,22 +15,21 @@
 #include "cli.h"
 #include "ykssh/version.h"
 
-static const struct cli_cmd commands[] = {
-	{ "help", cmd_help, "Show help for ykssh or one of its commands",
-	    "help [COMMAND]",
-	    "Shows the overview, or the usage and options of COMMAND\n"
-	    "(the same as 'ykssh COMMAND --help').\n" },
-	{ "version", cmd_version,
-	    "Show the versions of ykssh and the libraries it uses",
-	    "version",
-	    "Prints the version of ykssh and of libfido2, libykpiv, OpenSSL,\n"
-	    "libcurl, jansson and libcbor; with --json as an object.\n" },
+/* The command table: drives dispatch, --help and the man page check. */
+static const struct cli_cmd *const commands[] = {
+	&cli_cmd_enroll,
+	&cli_cmd_register,
+	&cli_cmd_config,
+	&cli_cmd_help,
+	&cli_cmd_version,
 };
 
-const struct cli_cmd *
+#define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
+
+const struct cli_cmd *const *
 cli_commands(size_t *n)
 {
-	*n = sizeof(commands) / sizeof(commands[0]);
+	*n = NCOMMANDS;
 	return commands;
 }
 
@@ -39,9 +38,9 @@ cli_find_cmd(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(commands[i].name, name) == 0)
-			return &commands[i];
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i]->name, name) == 0)
+			return commands[i];
 	return NULL;
 }
 
@@ -58,9 +57,9 @@ cli_usage(FILE *f)
 	    "Bitbucket.\n"
 	    "\n"
 	    "Commands:\n");
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name,
-		    commands[i].summary);
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-10s %s\n", commands[i]->name,
+		    commands[i]->summary);
 	fprintf(f,
 	    "\n"
 	    "Global options (before or after the command):\n"
@@ -108,11 +107,11 @@ suggest(const char *name)
 	const char *best = NULL;
 	size_t i, dist, bestd = 3;
 
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		dist = distance(name, commands[i].name);
+	for (i = 0; i < NCOMMANDS; i++) {
+		dist = distance(name, commands[i]->name);
 		if (dist < bestd) {
 			bestd = dist;
-			best = commands[i].name;
+			best = commands[i]->name;
 		}
 	}
 	return best;
@@ -160,6 +159,29 @@ harden_process(void)
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
+/*
+ * YKSSH_TOKEN_TIMEOUT: seconds a token may stay completely silent during a
+ * request before it is taken to be unplugged (default 10).
+ */
+static void
+token_timeout(struct cli *cli)
+{
+	const char *s = getenv("YKSSH_TOKEN_TIMEOUT");
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0')
+		return;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 1 || v > 3600) {
+		cli_warn(cli, "ignoring YKSSH_TOKEN_TIMEOUT=%s (1 to 3600 "
+		    "seconds)", s);
+		return;
+	}
+	ykssh_ctx_set_token_timeout(cli->ctx, (int)v * 1000);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -189,6 +211,7 @@ main(int argc, char **argv)
 		return 71;
 	}
 	cli_setup_logging(&cli);
+	token_timeout(&cli);
 
 	/* '+': stop at the command; its options are its handler's. */
 	opterr = 0;
@@ -237,10 +260,14 @@ main(int argc, char **argv)
 			    "unknown command '%s'", argv[optind]);
 		goto out;
 	}
-	/* The handler sees argv[0] = command name and parses from 1. */
+	/*
+	 * The handler sees argv[0] = command name and parses from 1.  optind
+	 * 0 makes glibc re-initialise getopt, so the handler's options may
+	 * follow its operands (the '+' above must not stick).
+	 */
 	argc -= optind;
 	argv += optind;
-	optind = 1;
+	optind = 0;
 	status = cmd->fn(&cli, argc, argv);
 out:
 	if (fflush(stdout) != 0 && status == 0) {

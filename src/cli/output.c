@@ -95,7 +95,7 @@ cli_usage_error(const struct cli *cli, const struct cli_cmd *cmd,
 }
 
 int
-cli_cmd_help(const struct cli *cli, const struct cli_cmd *cmd)
+cli_print_cmd_help(const struct cli *cli, const struct cli_cmd *cmd)
 {
 	fprintf(cli->out, "usage: ykssh %s\n\n%s.\n\n%s", cmd->usage,
 	    cmd->summary, cmd->help);
@@ -226,7 +226,7 @@ cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
 		c = getopt_long(argc, argv, shortopts, longopts, NULL);
 		switch (c) {
 		case 'h':
-			*status = cli_cmd_help(cli, cmd);
+			*status = cli_print_cmd_help(cli, cmd);
 			return CLI_GETOPT_EXIT;
 		case 'q':
 			cli->quiet = 1;

@@ -456,6 +456,37 @@ out:
 	return e;
 }
 
+/*
+ * Moves the finished temporary file into place.  With no_replace, a file
+ * that appeared at `path` since we looked is never replaced: renameat2's
+ * RENAME_NOREPLACE, or link(2) (which fails on an existing name) where the
+ * file system lacks it.
+ */
+static struct ykssh_err *
+install_temp(const char *tmp, const char *path, int no_replace)
+{
+	if (!no_replace) {
+		if (rename(tmp, path) == -1)
+			return YKSSH_ERRNO(YKSSH_ERR_SYSTEM,
+			    "cannot rename %s to %s", tmp, path);
+		return NULL;
+	}
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+		return NULL;
+	if (errno == EINVAL || errno == ENOSYS) {
+		if (link(tmp, path) == 0) {
+			(void)unlink(tmp);
+			return NULL;
+		}
+	}
+	if (errno == EEXIST)
+		return ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_FILE_EXISTS,
+		    "%s appeared while ykssh was writing it", path),
+		    "check what created it, then run ykssh again");
+	return YKSSH_ERRNO(YKSSH_ERR_SYSTEM, "cannot move %s to %s", tmp,
+	    path);
+}
+
 struct ykssh_err *
 ykssh_atomicfile_write(struct ykssh_ctx *ctx, const char *path,
     const void *data, size_t len, const struct ykssh_atomicfile_opts *opts,
@@ -477,16 +508,22 @@ ykssh_atomicfile_write(struct ykssh_ctx *ctx, const char *path,
 		goto out;
 	if (lstat(path, &st) == 0) {
 		exists = 1;
+		if (opts->no_replace) {
+			e = YKSSH_ERR(YKSSH_ERR_FILE_EXISTS,
+			    "%s already exists", path);
+			goto out;
+		}
 		if (!S_ISREG(st.st_mode)) {
 			e = ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_UNSAFE_FILE,
 			    "%s is not a regular file", path),
 			    "resolve symbolic links before writing");
 			goto out;
 		}
-		mode = st.st_mode & 07777;
+		mode = opts->mode != 0 ? opts->mode : st.st_mode & 07777;
 	} else if (errno == ENOENT) {
 		exists = 0;
-		mode = opts->new_mode != 0 ? opts->new_mode : 0600;
+		mode = opts->mode != 0 ? opts->mode :
+		    opts->new_mode != 0 ? opts->new_mode : 0600;
 	} else {
 		e = YKSSH_ERRNO(YKSSH_ERR_SYSTEM, "cannot stat %s", path);
 		goto out;
@@ -544,11 +581,8 @@ ykssh_atomicfile_write(struct ykssh_ctx *ctx, const char *path,
 	if (opts->verify != NULL &&
 	    (e = opts->verify(opts->verify_arg, tmp)) != NULL)
 		goto out;
-	if (rename(tmp, path) == -1) {
-		e = YKSSH_ERRNO(YKSSH_ERR_SYSTEM, "cannot rename %s to %s",
-		    tmp, path);
+	if ((e = install_temp(tmp, path, opts->no_replace)) != NULL)
 		goto out;
-	}
 	free(tmp);
 	tmp = NULL;
 	step(opts, YKSSH_ATOMICFILE_STEP_RENAMED);

@@ -10,7 +10,12 @@ struct ykssh_ctx {
 	void			*log_arg;
 	enum ykssh_log_level	 log_level;
 	volatile sig_atomic_t	*cancel;
+	ykssh_notice_fn		*notice_fn;
+	void			*notice_arg;
+	int			 token_timeout_ms;
 };
+
+#define TOKEN_TIMEOUT_MS	10000
 
 struct ykssh_ctx *
 ykssh_ctx_new(void)
@@ -20,6 +25,7 @@ ykssh_ctx_new(void)
 	if ((ctx = calloc(1, sizeof(*ctx))) == NULL)
 		return NULL;
 	ctx->log_level = YKSSH_LOG_WARN;
+	ctx->token_timeout_ms = TOKEN_TIMEOUT_MS;
 	return ctx;
 }
 
@@ -54,6 +60,33 @@ int
 ykssh_ctx_cancelled(const struct ykssh_ctx *ctx)
 {
 	return ctx != NULL && ctx->cancel != NULL && *ctx->cancel != 0;
+}
+
+void
+ykssh_ctx_set_notice(struct ykssh_ctx *ctx, ykssh_notice_fn *fn, void *arg)
+{
+	ctx->notice_fn = fn;
+	ctx->notice_arg = arg;
+}
+
+void
+ykssh_ctx_notice(const struct ykssh_ctx *ctx, enum ykssh_notice notice,
+    const char *detail)
+{
+	if (ctx != NULL && ctx->notice_fn != NULL)
+		ctx->notice_fn(ctx->notice_arg, notice, detail);
+}
+
+void
+ykssh_ctx_set_token_timeout(struct ykssh_ctx *ctx, int ms)
+{
+	ctx->token_timeout_ms = ms > 0 ? ms : TOKEN_TIMEOUT_MS;
+}
+
+int
+ykssh_ctx_token_timeout(const struct ykssh_ctx *ctx)
+{
+	return ctx != NULL ? ctx->token_timeout_ms : TOKEN_TIMEOUT_MS;
 }
 
 static void logv(const struct ykssh_ctx *, enum ykssh_log_level,

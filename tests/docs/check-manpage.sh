@@ -20,7 +20,12 @@ for c in $cmds; do
 	check "command '$c' is in the man page" grep -q "^\.It Cm $c\( \|$\)" "$MAN"
 done
 opts=$(printf '%s\n' "$help" | grep -Eo -- '--[a-z][a-z-]*' | sort -u)
-for o in $opts; do
+for c in $cmds; do
+	run "$YKSSH_BIN" "$c" --help
+	check "'ykssh $c --help' works" eq "$RC" 0
+	opts="$opts $(printf '%s\n' "$OUT" | grep -Eo -- '--[a-z][a-z0-9-]*' | sort -u)"
+done
+for o in $(printf '%s\n' $opts | sort -u); do
 	check "option '$o' is in the man page" grep -q "Fl -${o#--}\( \|$\)" "$MAN"
 done
 finish

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # "ykssh config" as a user sees it: show (human and --json), PIV and Data
 # Center entries, a symlinked ~/.ssh/config under $HOME, exit statuses,
-# --dry-run, and the lock.  usage: test_cli.sh SCTOOL
+# --dry-run, and the lock.  usage: test_cli.sh YKSSH
 set -eu
 tool=$1
 tmp=$(mktemp -d /tmp/ykssh-cli-XXXXXX)

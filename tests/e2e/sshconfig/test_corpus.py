@@ -13,7 +13,7 @@ result with the real ssh -G:
  - configs ssh rejects, broken markers and hand-edited blocks are refused
    with a precise message and the file is untouched.
 
-usage: test_corpus.py SCTOOL   (SCTOOL runs "ykssh config"; see sctool.c)
+usage: test_corpus.py YKSSH   (the ykssh binary; runs "ykssh config")
 """
 import os
 import re
@@ -26,7 +26,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, "corpus")
 INCLUDES = os.path.join(HERE, "includes")
-TOOL = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("SCTOOL")
+TOOL = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("YKSSH_BIN")
 
 VARIANTS = {
     "fido2": dict(args=["--label", "work", "--key-id", "SHA256:Zm9v",
@@ -238,7 +238,7 @@ def check_variant(name, vname, v):
 
 def main():
     if not TOOL or not os.access(TOOL, os.X_OK):
-        print("usage: test_corpus.py SCTOOL", file=sys.stderr)
+        print("usage: test_corpus.py YKSSH", file=sys.stderr)
         return 2
     names = sorted(n for n in os.listdir(CORPUS) if n.endswith(".conf"))
     if len(names) < 20:

@@ -6,7 +6,7 @@ byte for byte the old or the new file, that its mode is kept, and that the
 next run completes and leaves no temporary file behind.  (The unit tests
 kill at each named step through a hook; this one uses no hook.)
 
-usage: test_kill.py SCTOOL
+usage: test_kill.py YKSSH   (the ykssh binary)
 """
 import os
 import random

@@ -10,7 +10,7 @@ ssh -G that
  - every other host's ssh -G output is unchanged;
  - applying again changes no byte, and removing restores the bytes.
 
-usage: test_random.py SCTOOL [COUNT] [SEED]
+usage: test_random.py YKSSH [COUNT] [SEED]   (YKSSH: the ykssh binary)
 """
 import os
 import random

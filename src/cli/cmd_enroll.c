@@ -1,0 +1,472 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * ykssh enroll: make an SSH key on the token and write the files OpenSSH
+ * uses.  Options follow ssh-keygen -t ...-sk -O ... ; the logic is in the
+ * library (enroll.h); this file parses, prompts and reports.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bbsetup.h"
+#include "cli.h"
+#include "prompt.h"
+#include "ykssh/atomicfile.h"
+#include "ykssh/bitbucket.h"
+#include "ykssh/enroll.h"
+#include "ykssh/fido.h"
+#include "ykssh/sshkey.h"
+
+#define CHALLENGE_MAX	(64 * 1024)
+
+static int cmd_enroll(struct cli *, int, char **);
+
+const struct cli_cmd cli_cmd_enroll = {
+	"enroll", cmd_enroll,
+	"Make an SSH key on the YubiKey and write the files ssh uses",
+	"enroll [options]",
+	"Makes a FIDO2 key on the token (the private key never leaves it) and\n"
+	"writes the key stub and the .pub file, as ssh-keygen -t ed25519-sk\n"
+	"would.  The PIN is asked only when needed; touch the key when asked.\n"
+	"Options:\n"
+	"  --type TYPE           ed25519-sk (default) or ecdsa-sk\n"
+	"  --resident            keep the key on the token (recoverable with\n"
+	"                        ssh-keygen -K); needs a FIDO PIN\n"
+	"  --verify-required     every use needs the PIN as well as a touch\n"
+	"  --no-touch-required   signatures without a touch (the server must\n"
+	"                        allow it with no-touch-required)\n"
+	"  --label LABEL         names the files; with --resident also the\n"
+	"                        application (ssh:LABEL), so resident keys do\n"
+	"                        not replace each other\n"
+	"  --application APP     FIDO application, ssh:NAME (default ssh:)\n"
+	"  --user USER           user id of a resident key (up to 31 bytes)\n"
+	"  --comment TEXT        key comment (default user@host)\n"
+	"  --output PATH         stub path (default ~/.ssh/id_ed25519_sk..., a\n"
+	"                        name no existing key uses); .pub beside it\n"
+	"  --attestation PATH    also write the attestation, as ssh-keygen\n"
+	"                        -O write-attestation does\n"
+	"  --challenge FILE      challenge for the attestation (default random)\n"
+	"  --device PATH         the token: /dev/hidrawN, or\n"
+	"                        udp://HOST:PORT[?local=PORT] for a simulator;\n"
+	"                        repeat it to choose among several by touch\n"
+	"                        (default: the one plugged in, or the one you\n"
+	"                        touch when several are)\n"
+	"  --force               replace existing files (backups are kept) and\n"
+	"                        an existing resident key without asking\n"
+	"Then the key is registered with Bitbucket and ~/.ssh/config points\n"
+	"the Bitbucket host at it (registration first: ssh is not sent to a\n"
+	"key the server refused).  What the server accepts is checked before\n"
+	"the token is touched.\n"
+	"  --no-register         do not register the key with Bitbucket\n"
+	"  --no-config           do not add the ~/.ssh/config entry\n"
+	"  --host ALIAS          the Host of the entry (default the server's\n"
+	"                        SSH host; bitbucket.org-LABEL when another\n"
+	"                        key has bitbucket.org)\n"
+	"  --persist DURATION    keep connections open (ControlPersist) so a\n"
+	"                        burst of git commands costs one touch\n"
+	"  --expires DAYS        the registration expires after DAYS days\n"
+	CLI_BB_HELP
+	"The PIN is read from the terminal without echo, or from $SSH_ASKPASS\n"
+	"when there is no terminal; never from the command line.\n"
+};
+
+enum {
+	OPT_TYPE = 0x200, OPT_RESIDENT, OPT_VERIFY, OPT_NOTOUCH, OPT_LABEL,
+	OPT_APPLICATION, OPT_USER, OPT_COMMENT, OPT_OUTPUT, OPT_ATTESTATION,
+	OPT_CHALLENGE, OPT_DEVICE, OPT_FORCE, OPT_NOREGISTER, OPT_NOCONFIG,
+	OPT_HOST, OPT_PERSIST, OPT_EXPIRES
+};
+
+static struct ykssh_err *
+ui_get_pin(void *arg, const char *prompt, struct ykssh_secret *pin)
+{
+	(void)arg;
+	return cli_read_secret(prompt, pin);
+}
+
+static struct ykssh_err *
+ui_new_pin(void *arg, const char *token, struct ykssh_secret *pin)
+{
+	char what[128];
+
+	(void)arg;
+	snprintf(what, sizeof(what), "FIDO PIN for your %s (4 to 63 "
+	    "characters)", token);
+	return cli_read_new_secret(what, pin);
+}
+
+static int
+ui_confirm(void *arg, const char *question)
+{
+	(void)arg;
+	return cli_confirm(question);
+}
+
+static void
+on_notice(void *arg, enum ykssh_notice notice, const char *detail)
+{
+	const struct cli *cli = arg;
+
+	if (cli->quiet)
+		return;
+	switch (notice) {
+	case YKSSH_NOTICE_TOUCH:
+		fprintf(cli->err, "ykssh: Touch your %s now.\n",
+		    detail != NULL ? detail : "security key");
+		break;
+	case YKSSH_NOTICE_SELECT_BY_TOUCH:
+		fprintf(cli->err, "ykssh: Several security keys are plugged "
+		    "in: touch the one to use.\n");
+		break;
+	}
+	fflush(cli->err);
+}
+
+static const char *
+flags_text(uint8_t flags)
+{
+	if ((flags & YKSSH_SK_USER_VERIFICATION_REQD) &&
+	    (flags & YKSSH_SK_USER_PRESENCE_REQD))
+		return "touch and PIN on every use";
+	if (flags & YKSSH_SK_USER_VERIFICATION_REQD)
+		return "PIN on every use, no touch";
+	if (flags & YKSSH_SK_USER_PRESENCE_REQD)
+		return "touch on every use";
+	return "no touch, no PIN";
+}
+
+static void
+print_human(const struct cli *cli, const struct ykssh_enroll_result *r)
+{
+	uint8_t flags = ykssh_sshkey_sk_flags(r->key);
+	size_t i;
+
+	fprintf(cli->out, "Created %s key on %s (firmware %s).\n",
+	    ykssh_sshkey_type_label(ykssh_sshkey_type(r->key)),
+	    r->token_model, r->token_firmware);
+	fprintf(cli->out, "  fingerprint  %s\n", r->fingerprint);
+	fprintf(cli->out, "  key stub     %s\n", r->stub_path);
+	fprintf(cli->out, "  public key   %s\n", r->pub_path);
+	if (r->attestation_path != NULL)
+		fprintf(cli->out, "  attestation  %s\n", r->attestation_path);
+	fprintf(cli->out, "  application  %s\n",
+	    ykssh_sshkey_application(r->key));
+	fprintf(cli->out, "  resident     %s\n",
+	    (flags & YKSSH_SK_RESIDENT_KEY) ? "yes (ssh-keygen -K recovers "
+	    "the stub)" : "no (keep the stub: it cannot be recovered)");
+	fprintf(cli->out, "  policy       %s\n", flags_text(flags));
+	fprintf(cli->out, "  token        %s, AAGUID %s\n", r->token_path,
+	    r->token_aaguid[0] != '\0' ? r->token_aaguid : "unknown");
+	fprintf(cli->out, "  attested     %s%s\n", r->attestation_fmt,
+	    r->attestation_has_x5c ? " (certificate chain checked by its "
+	    "signature)" : " (self attestation)");
+	for (i = 0; i < sizeof(r->backups) / sizeof(r->backups[0]); i++)
+		if (r->backups[i] != NULL)
+			fprintf(cli->out, "  backup       %s\n", r->backups[i]);
+	fprintf(cli->out, "%s\n", r->pub_line);
+}
+
+static void
+print_wired(const struct cli *cli, const struct cli_bb *b,
+    const struct ykssh_enroll_wired *w)
+{
+	if (w->bb_id != NULL)
+		fprintf(cli->out, "  bitbucket    %s on %s as \"%s\" (id %s)\n",
+		    w->bb_already ? "already registered" : "registered",
+		    cli_bb_name(b), w->bb_label, w->bb_id);
+	if (w->config_path != NULL) {
+		fprintf(cli->out, "  ssh config   %s line %zu: Host %s%s%s\n",
+		    w->config_path, w->config_line, w->host,
+		    w->hostname != NULL ? " (HostName " : "",
+		    w->hostname != NULL ? w->hostname : "");
+		if (w->hostname != NULL)
+			fprintf(cli->out, "               use git@%s:... in "
+			    "your git remotes\n", w->host);
+	}
+}
+
+static int
+print_json(const struct cli *cli, const struct ykssh_enroll_result *r,
+    const struct cli_bb *b, const struct ykssh_enroll_wired *w)
+{
+	uint8_t flags = ykssh_sshkey_sk_flags(r->key);
+	json_t *o, *backups;
+	size_t i;
+
+	backups = json_array();
+	for (i = 0; backups != NULL &&
+	    i < sizeof(r->backups) / sizeof(r->backups[0]); i++)
+		if (r->backups[i] != NULL)
+			json_array_append_new(backups,
+			    json_string(r->backups[i]));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s*, s:s, s:b, s:b, s:b,"
+	    " s:{s:s, s:s, s:s, s:s}, s:{s:s, s:b}, s:b, s:o*, s:I}",
+	    "kind", "fido2",
+	    "type", ykssh_sshkey_type_name(ykssh_sshkey_type(r->key)),
+	    "fingerprint", r->fingerprint,
+	    "stub", r->stub_path,
+	    "public_key_file", r->pub_path,
+	    "attestation_file", r->attestation_path,
+	    "application", ykssh_sshkey_application(r->key),
+	    "resident", (flags & YKSSH_SK_RESIDENT_KEY) != 0,
+	    "touch_required", (flags & YKSSH_SK_USER_PRESENCE_REQD) != 0,
+	    "verify_required", (flags & YKSSH_SK_USER_VERIFICATION_REQD) != 0,
+	    "token", "path", r->token_path, "model", r->token_model,
+	    "aaguid", r->token_aaguid, "firmware", r->token_firmware,
+	    "attestation", "format", r->attestation_fmt,
+	    "certificate", r->attestation_has_x5c,
+	    "pin_used", r->pin_used,
+	    "backups", backups,
+	    "ctap_requests", (json_int_t)r->ctap_requests);
+	if (o != NULL)
+		json_object_set_new(o, "public_key", json_string(r->pub_line));
+	if (o != NULL && w != NULL && w->bb_id != NULL)
+		json_object_set_new(o, "registration", json_pack("{s:s, s:s, "
+		    "s:s, s:b}", "server", cli_bb_name(b), "id", w->bb_id,
+		    "label", w->bb_label, "already", w->bb_already));
+	if (o != NULL && w != NULL && w->config_path != NULL)
+		json_object_set_new(o, "ssh_config", json_pack("{s:s, s:s, s:s,"
+		    " s:s?, s:I, s:I}", "path", w->config_path, "label",
+		    w->config_label, "host", w->host, "hostname", w->hostname,
+		    "port", (json_int_t)w->port, "line",
+		    (json_int_t)w->config_line));
+	return cli_print_json(cli, o);
+}
+
+static struct ykssh_err *
+read_challenge(const char *path, char **datap, size_t *lenp)
+{
+	int exists;
+	struct ykssh_err *err;
+
+	if ((err = ykssh_atomicfile_read(path, CHALLENGE_MAX, datap, lenp,
+	    &exists)) != NULL)
+		return YKSSH_ERR_WRAP(err, "cannot read the challenge");
+	if (!exists) {
+		free(*datap);
+		*datap = NULL;
+		return YKSSH_ERR(YKSSH_ERR_FILE_NOT_FOUND,
+		    "challenge file %s does not exist", path);
+	}
+	if (*lenp == 0)
+		return YKSSH_ERR(YKSSH_ERR_INVALID_FORMAT,
+		    "challenge file %s is empty", path);
+	return NULL;
+}
+
+static int
+cmd_enroll(struct cli *cli, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		CLI_COMMON_LONGOPTS,
+		{ "type", required_argument, NULL, OPT_TYPE },
+		{ "resident", no_argument, NULL, OPT_RESIDENT },
+		{ "verify-required", no_argument, NULL, OPT_VERIFY },
+		{ "no-touch-required", no_argument, NULL, OPT_NOTOUCH },
+		{ "label", required_argument, NULL, OPT_LABEL },
+		{ "application", required_argument, NULL, OPT_APPLICATION },
+		{ "user", required_argument, NULL, OPT_USER },
+		{ "comment", required_argument, NULL, OPT_COMMENT },
+		{ "output", required_argument, NULL, OPT_OUTPUT },
+		{ "attestation", required_argument, NULL, OPT_ATTESTATION },
+		{ "challenge", required_argument, NULL, OPT_CHALLENGE },
+		{ "device", required_argument, NULL, OPT_DEVICE },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "no-register", no_argument, NULL, OPT_NOREGISTER },
+		{ "no-config", no_argument, NULL, OPT_NOCONFIG },
+		{ "host", required_argument, NULL, OPT_HOST },
+		{ "persist", required_argument, NULL, OPT_PERSIST },
+		{ "expires", required_argument, NULL, OPT_EXPIRES },
+		CLI_BB_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	static volatile sig_atomic_t cancelled;
+	const char *devices[YKSSH_FIDO_MAX_DEVICES];
+	struct ykssh_enroll_opts o;
+	struct ykssh_enroll_ui ui;
+	struct ykssh_enroll_result *r = NULL;
+	struct ykssh_enroll_wire_opts wo;
+	struct ykssh_enroll_wired *wired = NULL;
+	struct ykssh_bb_server *srv = NULL;
+	struct cli_bb b;
+	struct ykssh_err *err = NULL;
+	const char *warning;
+	char *bblabel = NULL, *end;
+	int no_register = 0;
+	long days;
+	const char *challenge_path = NULL;
+	char *challenge = NULL;
+	size_t challenge_len = 0;
+	int c, status = 0;
+
+	memset(&o, 0, sizeof(o));
+	memset(&wo, 0, sizeof(wo));
+	memset(&b, 0, sizeof(b));
+	while ((c = cli_getopt(cli, argc, argv, CLI_COMMON_SHORTOPTS, lo,
+	    &status)) != -1) {
+		if (cli_bb_option(&b, c, optarg))
+			continue;
+		switch (c) {
+		case CLI_GETOPT_EXIT:
+			return status;
+		case OPT_TYPE:
+			o.type = ykssh_sshkey_type_from_name(optarg);
+			if (strcmp(optarg, "ed25519-sk") == 0)
+				o.type = YKSSH_KEY_ED25519_SK;
+			else if (strcmp(optarg, "ecdsa-sk") == 0)
+				o.type = YKSSH_KEY_ECDSA_SK;
+			if (!ykssh_sshkey_type_is_sk(o.type))
+				return cli_usage_error(cli, &cli_cmd_enroll,
+				    "--type is ed25519-sk or ecdsa-sk, not "
+				    "'%s'", optarg);
+			break;
+		case OPT_RESIDENT:
+			o.resident = 1;
+			break;
+		case OPT_VERIFY:
+			o.verify_required = 1;
+			break;
+		case OPT_NOTOUCH:
+			o.no_touch_required = 1;
+			break;
+		case OPT_LABEL:
+			o.label = optarg;
+			break;
+		case OPT_APPLICATION:
+			o.application = optarg;
+			break;
+		case OPT_USER:
+			o.user = optarg;
+			break;
+		case OPT_COMMENT:
+			o.comment = optarg;
+			break;
+		case OPT_OUTPUT:
+			o.output = optarg;
+			break;
+		case OPT_ATTESTATION:
+			o.attestation = optarg;
+			break;
+		case OPT_CHALLENGE:
+			challenge_path = optarg;
+			break;
+		case OPT_DEVICE:
+			if (o.ndevices == YKSSH_FIDO_MAX_DEVICES)
+				return cli_usage_error(cli, &cli_cmd_enroll,
+				    "at most %d --device options",
+				    YKSSH_FIDO_MAX_DEVICES);
+			devices[o.ndevices++] = optarg;
+			o.devices = devices;
+			break;
+		case OPT_FORCE:
+			o.force = 1;
+			break;
+		case OPT_NOREGISTER:
+			no_register = 1;
+			break;
+		case OPT_NOCONFIG:
+			wo.no_config = 1;
+			break;
+		case OPT_HOST:
+			wo.host = optarg;
+			break;
+		case OPT_PERSIST:
+			wo.persist = optarg;
+			break;
+		case OPT_EXPIRES:
+			errno = 0;
+			days = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || days < 1 ||
+			    days > 3650)
+				return cli_usage_error(cli, &cli_cmd_enroll,
+				    "--expires takes 1 to 3650 days, not '%s'",
+				    optarg);
+			wo.expires_days = (unsigned)days;
+			break;
+		default:
+			return cli_usage_error(cli, &cli_cmd_enroll,
+			    "unexpected option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error(cli, &cli_cmd_enroll,
+		    "unexpected argument '%s'", argv[optind]);
+	if (o.user != NULL && !o.resident)
+		return cli_usage_error(cli, &cli_cmd_enroll,
+		    "--user only applies to --resident keys");
+	if (no_register && (b.url != NULL || b.api_url != NULL ||
+	    b.cacert != NULL || b.token_file != NULL || wo.expires_days != 0))
+		return cli_usage_error(cli, &cli_cmd_enroll,
+		    "Bitbucket options need registration (drop --no-register)");
+	if ((o.home = cli_home()) == NULL)
+		return cli_fail(cli, ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_CONFIG,
+		    "cannot tell your home directory"), "set HOME"));
+	if (challenge_path != NULL) {
+		if ((err = read_challenge(challenge_path, &challenge,
+		    &challenge_len)) != NULL)
+			return cli_fail(cli, err);
+		o.challenge = (const uint8_t *)challenge;
+		o.challenge_len = challenge_len;
+	}
+	memset(&ui, 0, sizeof(ui));
+	ui.get_pin = ui_get_pin;
+	ui.new_pin = ui_new_pin;
+	ui.confirm = ui_confirm;
+
+	/* Know the target before touching the token. */
+	if (!no_register) {
+		uint8_t flags = (o.no_touch_required ? 0 :
+		    YKSSH_SK_USER_PRESENCE_REQD) | (o.verify_required ?
+		    YKSSH_SK_USER_VERIFICATION_REQD : 0);
+
+		if ((err = cli_bb_connect(cli, &b, o.home)) != NULL ||
+		    (err = ykssh_bb_server_info(b.bb, &srv)) != NULL ||
+		    (err = ykssh_bb_check_key(srv, o.type != YKSSH_KEY_UNSPEC ?
+		    o.type : YKSSH_KEY_ED25519_SK, flags, &warning)) != NULL)
+			goto out;
+		if (warning != NULL)
+			cli_warn(cli, "%s", warning);
+		wo.bb = b.bb;
+		wo.srv = srv;
+	}
+
+	cancelled = 0;
+	ykssh_ctx_set_cancel_flag(cli->ctx, &cancelled);
+	ykssh_ctx_set_notice(cli->ctx, on_notice, cli);
+	cli_catch_interrupt(&cancelled);
+	err = ykssh_enroll_fido(cli->ctx, &o, &ui, &r);
+	if (err == NULL && wo.bb != NULL) {
+		if ((bblabel = ykssh_bb_default_label(r->key, o.comment)) ==
+		    NULL)
+			err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
+		wo.bb_label = o.label != NULL ? o.label : bblabel;
+		wo.bb_label_explicit = o.label != NULL;
+	}
+	if (err == NULL)
+		err = ykssh_enroll_wire(cli->ctx, &o, r, &wo, &wired);
+	cli_release_interrupt();
+	if (err != NULL && r != NULL && !cli->json)
+		/* The key exists: say where, whatever failed after. */
+		print_human(cli, r);
+	if (err != NULL)
+		goto out;
+	if (cli->json)
+		status = print_json(cli, r, &b, wired);
+	else {
+		print_human(cli, r);
+		print_wired(cli, &b, wired);
+	}
+out:
+	if (err != NULL)
+		status = cli_fail(cli, err);
+	free(challenge);
+	free(bblabel);
+	ykssh_enroll_wired_free(wired);
+	ykssh_bb_server_free(srv);
+	cli_bb_close(&b);
+	ykssh_enroll_result_free(r);
+	return status;
+}

@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * After enrollment: register the key, then point ssh at it.  In that
+ * order: an entry sending bitbucket.org to a key the server refused would
+ * break whatever key worked before.
+ */
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ykssh/atomicfile.h"
+#include "ykssh/bitbucket.h"
+#include "ykssh/enroll.h"
+#include "ykssh/sshconfig.h"
+
+void
+ykssh_enroll_wired_free(struct ykssh_enroll_wired *w)
+{
+	if (w == NULL)
+		return;
+	free(w->config_path);
+	free(w->config_label);
+	free(w->host);
+	free(w->hostname);
+	free(w->config_backup);
+	free(w->bb_id);
+	free(w->bb_label);
+	free(w);
+}
+
+/* The block's label: the enrollment label, else the stub's file name. */
+static char *
+config_label(const struct ykssh_enroll_opts *o,
+    const struct ykssh_enroll_result *r)
+{
+	const char *base;
+
+	if (o->label != NULL)
+		return strdup(o->label);
+	base = strrchr(r->stub_path, '/');
+	return strdup(base != NULL ? base + 1 : r->stub_path);
+}
+
+/*
+ * Is `home` the home ssh uses?  ssh expands "~" (and finds its config)
+ * from the password database, not from $HOME.
+ */
+static int
+is_ssh_home(const char *home)
+{
+	struct passwd *pw = getpwuid(getuid());
+	char a[PATH_MAX], b[PATH_MAX];
+
+	return pw != NULL && pw->pw_dir != NULL &&
+	    realpath(home, a) != NULL && realpath(pw->pw_dir, b) != NULL &&
+	    strcmp(a, b) == 0;
+}
+
+/*
+ * "~/.ssh/id_..." when the stub is under the home ssh uses: stable across
+ * machines.  Otherwise the absolute path, which ssh reads the same way
+ * whatever $HOME says.
+ */
+static char *
+identity_path(const struct ykssh_enroll_opts *o, const char *stub)
+{
+	size_t n = strlen(o->home);
+	char *s;
+
+	if (strncmp(stub, o->home, n) == 0 && stub[n] == '/' &&
+	    strpbrk(stub + n, " \t\"") == NULL && is_ssh_home(o->home)) {
+		if (asprintf(&s, "~%s", stub + n) < 0)
+			return NULL;
+		return s;
+	}
+	return strdup(stub);
+}
+
+static struct ykssh_err *
+apply(struct ykssh_ctx *ctx, const char *path,
+    struct ykssh_sshconfig_entry *e, struct ykssh_enroll_wired *wd)
+{
+	struct ykssh_sshconfig_opts so;
+	struct ykssh_sshconfig_report *rep = NULL;
+	struct ykssh_err *err;
+
+	memset(&so, 0, sizeof(so));
+	so.name = "~/.ssh/config";
+	if ((err = ykssh_sshconfig_apply_file(ctx, path, e, &so, &rep)) !=
+	    NULL)
+		return err;
+	wd->config_line = rep->line;
+	if ((wd->config_path = strdup(rep->path)) == NULL ||
+	    (rep->backup != NULL &&
+	    (wd->config_backup = strdup(rep->backup)) == NULL))
+		err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
+	ykssh_sshconfig_report_free(rep);
+	return err;
+}
+
+/* Does another ykssh block already configure Host `host`? */
+static struct ykssh_err *
+host_taken(const char *path, const char *host, const char *label, int *takenp)
+{
+	struct ykssh_sshconfig_block *b = NULL;
+	struct ykssh_err *err;
+	char *data = NULL;
+	size_t len, n = 0, i;
+	int exists;
+
+	*takenp = 0;
+	if ((err = ykssh_atomicfile_read(path, YKSSH_SSHCONFIG_MAX_SIZE, &data,
+	    &len, &exists)) != NULL)
+		return err;
+	if ((err = ykssh_sshconfig_list(data, len, &b, &n)) == NULL)
+		for (i = 0; i < n; i++)
+			if (b[i].host != NULL && strcmp(b[i].host, host) == 0 &&
+			    strcmp(b[i].label, label) != 0)
+				*takenp = 1;
+	ykssh_sshconfig_blocks_free(b, n);
+	free(data);
+	return err;
+}
+
+static struct ykssh_err *
+write_config(struct ykssh_ctx *ctx, const struct ykssh_enroll_opts *o,
+    const struct ykssh_enroll_result *r, const struct ykssh_enroll_wire_opts *w,
+    struct ykssh_enroll_wired *wd)
+{
+	struct ykssh_sshconfig_entry e;
+	struct ykssh_err *err;
+	char *path = NULL, *ident = NULL, *alias = NULL;
+	const char *server = w->srv != NULL ? w->srv->ssh_host :
+	    YKSSH_BB_CLOUD_SSH_HOST;
+	char *fp = r->fingerprint;
+
+	if (w->config_path != NULL)
+		path = strdup(w->config_path);
+	else if (asprintf(&path, "%s/.ssh/config", o->home) < 0)
+		path = NULL;
+	if ((wd->config_label = config_label(o, r)) == NULL ||
+	    (ident = identity_path(o, r->stub_path)) == NULL ||
+	    path == NULL) {
+		err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	memset(&e, 0, sizeof(e));
+	e.kind = YKSSH_SSHCONFIG_FIDO2;
+	e.label = wd->config_label;
+	e.key_id = fp;
+	e.identity_file = ident;
+	e.persist = w->persist;
+	e.port = w->srv != NULL ? w->srv->ssh_port : 0;
+	if (w->host != NULL) {
+		e.host = w->host;
+		if (strcmp(w->host, server) != 0)
+			e.hostname = server;
+	} else
+		e.host = server;
+	/* Another key owns the host already: add this one under an alias. */
+	if (w->host == NULL) {
+		int taken;
+
+		if ((err = host_taken(path, server, wd->config_label,
+		    &taken)) != NULL)
+			goto out;
+		if (taken) {
+			char *c;
+
+			if (asprintf(&alias, "%s-%s", server,
+			    wd->config_label) < 0) {
+				alias = NULL;
+				err = YKSSH_ERR(YKSSH_ERR_NOMEM,
+				    "out of memory");
+				goto out;
+			}
+			/* Host names are matched as typed: keep them lower. */
+			for (c = alias; *c != '\0'; c++)
+				if (*c >= 'A' && *c <= 'Z')
+					*c = (char)(*c - 'A' + 'a');
+			e.host = alias;
+			e.hostname = server;
+		}
+	}
+	if ((err = apply(ctx, path, &e, wd)) != NULL)
+		goto out;
+	if ((wd->host = strdup(e.host)) == NULL ||
+	    (e.hostname != NULL && (wd->hostname = strdup(e.hostname)) ==
+	    NULL))
+		err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
+	wd->port = e.port;
+out:
+	free(path);
+	free(ident);
+	free(alias);
+	return err;
+}
+
+struct ykssh_err *
+ykssh_enroll_wire(struct ykssh_ctx *ctx, const struct ykssh_enroll_opts *o,
+    const struct ykssh_enroll_result *r, const struct ykssh_enroll_wire_opts *w,
+    struct ykssh_enroll_wired **wiredp)
+{
+	struct ykssh_enroll_wired *wd;
+	struct ykssh_bb_key *k = NULL;
+	struct ykssh_err *err = NULL;
+	const char *comment = strchr(r->pub_line, ' ');
+
+	*wiredp = NULL;
+	if ((wd = calloc(1, sizeof(*wd))) == NULL)
+		return YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
+	if (w->bb != NULL) {
+		/* The comment is the third field of the .pub line. */
+		if (comment != NULL)
+			comment = strchr(comment + 1, ' ');
+		comment = comment != NULL ? comment + 1 : NULL;
+		if ((err = ykssh_bb_register(w->bb, r->key, comment,
+		    w->bb_label, w->bb_label_explicit, w->expires_days, &k,
+		    &wd->bb_already)) != NULL) {
+			err = ykssh_err_hint(YKSSH_ERR_WRAP(err,
+			    "the key is in %s but not registered",
+			    r->pub_path), "fix the cause, then run 'ykssh "
+			    "register %s'", r->pub_path);
+			goto out;
+		}
+		if ((wd->bb_id = strdup(k->id)) == NULL ||
+		    (wd->bb_label = strdup(k->label != NULL ? k->label :
+		    w->bb_label)) == NULL) {
+			err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if (!w->no_config && (err = write_config(ctx, o, r, w, wd)) != NULL) {
+		err = ykssh_err_hint(YKSSH_ERR_WRAP(err,
+		    "the key is%s ready but ~/.ssh/config was not changed",
+		    w->bb != NULL ? " registered and" : ""),
+		    "fix the cause, then run 'ykssh config apply "
+		    "--identity-file %s'", r->stub_path);
+		goto out;
+	}
+	*wiredp = wd;
+	wd = NULL;
+out:
+	ykssh_bb_key_free(k);
+	ykssh_enroll_wired_free(wd);
+	return err;
+}

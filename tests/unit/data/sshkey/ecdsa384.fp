@@ -1,0 +1,1 @@
+384 SHA256:Sgx8FmLFSCBw+hKuKZPvexW7cER66G2lphANr99Pfkg no comment (ECDSA)
