@@ -9,7 +9,7 @@ _ykssh()
 	_init_completion || return
 
 	local global="--json --verbose --quiet --help --version -v -q -h -V"
-	local commands="enroll register config demo help version"
+	local commands="enroll register revoke config demo help version"
 
 	cmd=
 	for ((i = 1; i < cword; i++)); do
@@ -57,6 +57,10 @@ _ykssh()
 		else
 			_filedir pub
 		fi ;;
+	revoke)
+		COMPREPLY=($(compgen -W "--on-token --device --no-bitbucket
+		    --force --bitbucket-url --api-url --cacert --token-file
+		    $global" -- "$cur")) ;;
 	config)
 		if [[ $cword -eq $((i + 1)) ]]; then
 			COMPREPLY=($(compgen -W "show apply remove" -- "$cur"))

@@ -140,4 +140,12 @@ struct ykssh_err *ykssh_fido_enrollment_attestation(
     const struct ykssh_fido_enrollment *e, struct ykssh_buf *out)
     YKSSH_MUST_CHECK;
 
+/*
+ * Deletes the resident credential whose SSH key (the credential's public
+ * key under its "ssh:" application) has the fingerprint "SHA256:...".
+ * *foundp is 0 when the token has no such credential.  Needs the PIN.
+ */
+struct ykssh_err *ykssh_fido_delete_resident(struct ykssh_fido_dev *dev,
+    const char *fingerprint, const char *pin, int *foundp) YKSSH_MUST_CHECK;
+
 #endif /* YKSSH_FIDO_H */
