@@ -436,10 +436,6 @@ ykssh_piv_verify_pin(struct ykssh_piv *piv, const struct ykssh_secret *pin,
 	int tries = -1;
 	ykpiv_rc rc;
 
-	if (len < 6 || len > YKSSH_PIV_PIN_MAX)
-		return ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_PIN_POLICY,
-		    "a PIV PIN has 6 to 8 characters"), "no attempt was "
-		    "used; enter the PIV PIN (not the FIDO PIN)");
 	if ((err = ykssh_piv_pin_status(piv, &ps)) != NULL)
 		return err;
 	if (ps.pin_retries == 0)
@@ -452,8 +448,16 @@ ykssh_piv_verify_pin(struct ykssh_piv *piv, const struct ykssh_secret *pin,
 		    "one PIN attempt left: ykssh did not use it"),
 		    "a wrong PIN now blocks the PIN; run again and confirm "
 		    "if you are sure of the PIN");
+	if (len < 6 || len > YKSSH_PIV_PIN_MAX)
+		return ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_PIN_POLICY,
+		    "a PIV PIN has 6 to 8 characters"), "no attempt was "
+		    "used; enter the PIV PIN (not the FIDO PIN)");
 	rc = ykpiv_verify(piv->st, ykssh_secret_str(pin), &tries);
 	piv->apdus++;
+	if (rc == YKPIV_WRONG_PIN && tries == 0)
+		return ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_PIN_BLOCKED,
+		    "wrong PIV PIN: the PIN is now blocked"), "unblock it "
+		    "with the PUK: yubico-piv-tool -a unblock-pin");
 	if (rc == YKPIV_WRONG_PIN)
 		return ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_PIN_INVALID,
 		    "wrong PIV PIN (%d %s left)", tries, tries == 1 ?
