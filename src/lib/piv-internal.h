@@ -106,5 +106,8 @@ struct ykssh_err *ykssh_piv_sw_error(int sw, const char *what)
 uint32_t ykssh_piv_cert_object(uint8_t slot);
 struct ykssh_ctx *ykssh_piv_ctx(struct ykssh_piv *piv);
 void *ykssh_piv_state(struct ykssh_piv *piv);	/* ykpiv_state * */
+/* The management-key algorithm once read (0 before), to save APDUs. */
+uint8_t ykssh_piv_mgmt_alg_cached(const struct ykssh_piv *piv);
+void ykssh_piv_set_mgmt_alg(struct ykssh_piv *piv, uint8_t alg);
 
 #endif /* YKSSH_PIV_INTERNAL_H */

@@ -45,6 +45,7 @@ ykssh_piv_mgmt_status(struct ykssh_piv *piv, struct ykssh_piv_mgmt_status *st)
 	if (ykssh_piv_mgmt_key_len(st->algorithm) == 0)
 		return YKSSH_ERR(YKSSH_ERR_UNSUPPORTED, "unknown management "
 		    "key algorithm 0x%02x", st->algorithm);
+	ykssh_piv_set_mgmt_alg(piv, st->algorithm);
 	len = sizeof(buf);
 	if ((err = ykssh_piv_get_object(piv, PIV_OBJ_ADMIN, buf, &len,
 	    &sw)) != NULL)
@@ -205,14 +206,18 @@ ykssh_piv_authenticate(struct ykssh_piv *piv, const uint8_t *key,
 {
 	struct ykssh_piv_mgmt_status ms;
 	struct ykssh_err *err;
+	uint8_t alg = ykssh_piv_mgmt_alg_cached(piv);
 
-	if ((err = ykssh_piv_mgmt_status(piv, &ms)) != NULL)
-		return err;
+	if (alg == 0) {
+		if ((err = ykssh_piv_mgmt_status(piv, &ms)) != NULL)
+			return err;
+		alg = ms.algorithm;
+	}
 	if (key == NULL) {
 		key = factory_key;
 		len = sizeof(factory_key);
 	}
-	return authenticate(piv, ms.algorithm, key, len);
+	return authenticate(piv, alg, key, len);
 }
 
 struct ykssh_err *
@@ -223,10 +228,14 @@ ykssh_piv_authenticate_protected(struct ykssh_piv *piv)
 	uint8_t *buf = NULL;
 	const uint8_t *key;
 	size_t len = 512, klen;
+	uint8_t alg = ykssh_piv_mgmt_alg_cached(piv);
 	int sw;
 
-	if ((err = ykssh_piv_mgmt_status(piv, &ms)) != NULL)
-		return err;
+	if (alg == 0) {
+		if ((err = ykssh_piv_mgmt_status(piv, &ms)) != NULL)
+			return err;
+		alg = ms.algorithm;
+	}
 	if ((buf = calloc(1, len)) == NULL)
 		return YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
 	if ((err = ykssh_piv_get_object(piv, PIV_OBJ_PRINTED, buf, &len,
@@ -245,7 +254,7 @@ ykssh_piv_authenticate_protected(struct ykssh_piv *piv)
 		    "--setup' on a fresh token");
 		goto out;
 	}
-	err = authenticate(piv, ms.algorithm, key, klen);
+	err = authenticate(piv, alg, key, klen);
 out:
 	ykssh_freezero(buf, 512);
 	return err;
@@ -353,11 +362,15 @@ ykssh_piv_setup(struct ykssh_piv *piv, const struct ykssh_secret *old_pin,
 {
 	struct ykssh_piv_mgmt_status ms;
 	struct ykssh_err *err;
+	uint8_t alg = ykssh_piv_mgmt_alg_cached(piv);
 
 	/* The caller verified old_pin and authenticated. */
-	if ((err = ykssh_piv_mgmt_status(piv, &ms)) != NULL)
-		return err;
-	if ((err = set_protected_key(piv, ms.algorithm)) != NULL)
+	if (alg == 0) {
+		if ((err = ykssh_piv_mgmt_status(piv, &ms)) != NULL)
+			return err;
+		alg = ms.algorithm;
+	}
+	if ((err = set_protected_key(piv, alg)) != NULL)
 		return YKSSH_ERR_WRAP(err, "setup: management key");
 	if (new_puk != NULL &&
 	    (err = ykpiv_change(piv, 1, old_puk, new_puk)) != NULL)

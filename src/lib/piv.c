@@ -25,6 +25,7 @@ struct ykssh_piv {
 	unsigned		 fw;
 	uint32_t		 serial;
 	unsigned long		 apdus;
+	uint8_t			 mgmt_alg;	/* 0: not read yet */
 };
 
 /* libykpiv → ykssh, at the boundary. */
@@ -377,6 +378,18 @@ struct ykssh_ctx *
 ykssh_piv_ctx(struct ykssh_piv *piv)
 {
 	return piv->ctx;
+}
+
+uint8_t
+ykssh_piv_mgmt_alg_cached(const struct ykssh_piv *piv)
+{
+	return piv->mgmt_alg;
+}
+
+void
+ykssh_piv_set_mgmt_alg(struct ykssh_piv *piv, uint8_t alg)
+{
+	piv->mgmt_alg = alg;
 }
 
 void *
