@@ -22,11 +22,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.environ["YKSSH_SOURCE_DIR"], "tests",
                                 "sim", "piv"))
+sys.path.insert(0, os.path.join(os.environ["YKSSH_SOURCE_DIR"], "tests",
+                                "sim", "bitbucket"))
+import bbenv  # noqa: E402
 import e2elib  # noqa: E402
 import pivenv  # noqa: E402
 
 YKSSH = os.environ.get("YKSSH_BIN")
 YKCS11 = "/usr/lib/x86_64-linux-gnu/libykcs11.so"
+OPENSC = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so"
 PIVSIM = None
 YKPIV_CHECK = None
 NEW_PIN = "24681357"
@@ -179,6 +183,10 @@ class EnrollMixin:
         o = e2elib.run(["pkcs11-tool", "--module", YKCS11, "-O"],
                        env=self.piv.env, check=True).stdout
         self.assertIn("Public key for PIV Authentication", o)
+        # OpenSC needs the certificate object: the attestation certificate.
+        d = e2elib.run(["ssh-keygen", "-D", OPENSC], env=self.piv.env,
+                       check=True).stdout
+        self.assertIn(" ".join(pub.split()[:2]) + " PIV AUTH pubkey", d)
         # The config entry: module and the .pub as IdentityFile.
         cfg = os.path.join(self.home, ".ssh", "config")
         g = e2elib.run(["ssh", "-F", cfg, "-G", "bitbucket.org"],
@@ -240,6 +248,10 @@ class EnrollMixin:
         self.assertEqual(len(prompts), 1, prompts)
         self.assertIn("PIV PIN", prompts[0])
         self.assertNotIn("management", prompts[0])
+        # The card was reset: the PIN is not left verified (libykpiv's
+        # status would say -1 tries while it is).
+        st = self.tool("-a", "status").stdout
+        self.assertRegex(st, r"PIN tries left:\s*3")
         # Wrong PIN: 82 with the tries left, and the counter dropped.
         self.ask.set(pin="11112222")
         p = self.enroll("--slot", "9d", ok=False)
@@ -319,6 +331,28 @@ class Failures(PivTest):
                        check=True).stdout
         self.assertIn(" ".join(rep["public_key"].split()[:2]), d)
 
+    def test_register_cloud(self):
+        """Registration and config entry with the Bitbucket emulator."""
+        bb = bbenv.BitbucketEnv(flavours=("cloud",))
+        bb.start()
+        self.addCleanup(bb.stop)
+        user, token = bb.cloud_token("alice", "full")
+        self.env.update(YKSSH_BITBUCKET_USER=user,
+                        YKSSH_BITBUCKET_TOKEN=token)
+        p = self.ykssh("enroll", "--piv", "--reader", pivenv.READER,
+                       "--label", "piv-work", "--api-url", bb.cloud_url,
+                       "--cacert", bb.cacert, "--json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        rep = json.loads(p.stdout)
+        self.assertEqual(rep["registration"]["label"], "piv-work")
+        self.assertEqual(rep["ssh_config"]["host"], "bitbucket.org")
+        self.assertNotIn("FIDO2", p.stderr)
+        keys = bb.keys()["cloud"]
+        blob = rep["public_key"].split()[1]
+        self.assertTrue(any(blob in json.dumps(k) for k in keys), keys)
+        self.assertTrue(rep["public_key_file"].endswith(
+            "/.ssh/id_piv_9a_piv-work.pub"))
+
     def test_ed25519_unsupported(self):
         p = self.enroll("--algorithm", "ed25519", ok=False)
         self.assertEqual(p.returncode, 80)
@@ -383,7 +417,15 @@ def main():
     if not YKSSH or shutil.which("pcscd") is None and \
             not os.path.exists(pivenv.PCSCD):
         sys.exit("needs YKSSH_BIN and pcscd")
-    unittest.main(verbosity=2)
+    # The tests run in a child of PID 1: the Bitbucket emulator's
+    # --die-with-parent takes a parent of PID 1 for a dead parent.
+    child = os.fork()
+    if child == 0:
+        unittest.main(verbosity=2)
+    while True:
+        pid, status = os.wait()
+        if pid == child:
+            sys.exit(os.waitstatus_to_exitcode(status))
 
 
 if __name__ == "__main__":
