@@ -22,6 +22,7 @@ done
 for c in "$top"/src/cli/*.c; do
 	# shellcheck disable=SC2086
 	if ! $cc $flags $crypto $jansson -I"$top/include" -I"$top/src/cli" \
+	    -DYKSSH_SOURCE_DIR=\"src\" -DYKSSH_BUILD_DIR=\"build\" \
 	    -iquote /nonexistent "$c"; then
 		echo "include-check: $(basename "$c") needs more than include/" >&2
 		status=1

@@ -61,6 +61,13 @@ struct ykssh_atomicfile_opts {
 	 */
 	const char	*backup_path;
 	/*
+	 * For the default backup name: the path whose directory and name it
+	 * is built from (NULL = the target).  ~/.ssh/config passes the link,
+	 * so backups of a symlinked config stay in ~/.ssh, not in the
+	 * dotfiles repository.
+	 */
+	const char	*backup_base;
+	/*
 	 * Called with the fsynced temporary file before the rename; an error
 	 * aborts the write (the temporary is removed, the target untouched).
 	 */

@@ -18,11 +18,12 @@ static int cmd_config(struct cli *, int, char **);
 const struct cli_cmd cli_cmd_config = {
 	"config", cmd_config,
 	"Show, add or remove the ~/.ssh/config entries ykssh owns",
-	"config show [HOST] | config apply [options] | config remove LABEL",
-	"  show [HOST]           list the blocks ykssh owns; with HOST, also what\n"
-	"                        'ssh -G' computes for it (user, hostname, port,\n"
-	"                        identityfile, identitiesonly, pkcs11provider,\n"
-	"                        control*)\n"
+	"config show [HOST] | apply --identity-file PATH [options] |"
+	    " remove LABEL",
+	"  show [HOST]           list the blocks ykssh owns; with HOST,\n"
+	"                        also what 'ssh -G' computes for it (user,\n"
+	"                        hostname, port, identityfile,\n"
+	"                        identitiesonly, pkcs11provider, control*)\n"
 	"  apply                 add or update the block of --label\n"
 	"  remove LABEL          remove the block of LABEL\n"
 	"Options:\n"
@@ -33,17 +34,20 @@ const struct cli_cmd cli_cmd_config = {
 	"  --hostname NAME       HostName (for an alias or Data Center)\n"
 	"  --port N              Port (Data Center: 7999)\n"
 	"  --user USER           User (default git)\n"
-	"  --identity-file PATH  IdentityFile: the FIDO2 key stub, or the PIV\n"
-	"                        key's .pub (required for apply)\n"
+	"  --identity-file PATH  IdentityFile: the FIDO2 key stub, or the\n"
+	"                        PIV key's .pub (required for apply)\n"
 	"  --pkcs11-provider SO  PKCS11Provider: makes a PIV entry\n"
-	"  --persist DURATION    ControlMaster auto, ControlPath ~/.ssh/cm-%C,\n"
-	"                        ControlPersist DURATION: one touch per burst of\n"
-	"                        git commands, but anything running as you can\n"
-	"                        reuse the open connection without a touch\n"
-	"  --dry-run             print the change as a unified diff, write nothing\n"
+	"  --persist DURATION    ControlMaster auto, ControlPath\n"
+	"                        ~/.ssh/cm-%C, ControlPersist DURATION: one\n"
+	"                        touch per burst of git commands, but\n"
+	"                        anything running as you can reuse the open\n"
+	"                        connection without a touch\n"
+	"  --dry-run             print the change as a unified diff, write\n"
+	"                        nothing\n"
 	"  --force               replace or remove a block edited by hand\n"
 	"  --no-backup           do not keep FILE.ykssh-backup-<time>\n"
-	"  --no-ssh-check        do not run 'ssh -G' before and after the edit\n"
+	"  --no-ssh-check        do not run 'ssh -G' before and after the\n"
+	"                        edit\n"
 	"The file is replaced atomically (same mode and owner, symlinks kept)\n"
 	"after a backup; lines ykssh does not own are never changed.\n"
 };
@@ -154,11 +158,12 @@ do_show(struct cli *cli, const struct args *a, const char *host)
 		o = json_pack("{s:s}", "path", a->config);
 		arr = json_array();
 		for (i = 0; o != NULL && arr != NULL && i < n; i++)
-			json_array_append_new(arr, json_pack("{s:s, s:s?, s:s?, "
-			    "s:I, s:I, s:b}", "label", b[i].label, "key_id",
-			    b[i].key_id, "host", b[i].host, "first_line",
-			    (json_int_t)b[i].first_line, "last_line",
-			    (json_int_t)b[i].last_line, "edited", b[i].edited));
+			json_array_append_new(arr, json_pack("{s:s, s:s?, "
+			    "s:s?, s:I, s:I, s:b}", "label", b[i].label,
+			    "key_id", b[i].key_id, "host", b[i].host,
+			    "first_line", (json_int_t)b[i].first_line,
+			    "last_line", (json_int_t)b[i].last_line,
+			    "edited", b[i].edited));
 		if (o != NULL && json_object_set_new(o, "blocks", arr) != 0) {
 			json_decref(o);
 			o = NULL;
@@ -302,8 +307,8 @@ cmd_config(struct cli *cli, int argc, char **argv)
 	dry = (a.o.flags & YKSSH_SSHCONFIG_DRY_RUN) != 0;
 	if (strcmp(sub, "show") == 0) {
 		if (a.entry_opts || a.o.flags)
-			r = cli_usage_error(cli, cmd, "show takes only --config "
-			    "and an optional HOST");
+			r = cli_usage_error(cli, cmd, "show takes only "
+			    "--config and an optional HOST");
 		else if (argc - optind > 1)
 			r = cli_usage_error(cli, cmd, "unexpected argument "
 			    "'%s'", argv[optind + 1]);

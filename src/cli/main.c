@@ -20,6 +20,7 @@ static const struct cli_cmd *const commands[] = {
 	&cli_cmd_enroll,
 	&cli_cmd_register,
 	&cli_cmd_config,
+	&cli_cmd_demo,
 	&cli_cmd_help,
 	&cli_cmd_version,
 };

@@ -375,7 +375,7 @@ make_backup(struct ykssh_ctx *ctx, const char *path, const char *dir,
     char **backupp)
 {
 	struct ykssh_err *e = NULL;
-	char *data = NULL, *tmp = NULL, *bpath = NULL;
+	char *data = NULL, *tmp = NULL, *bpath = NULL, *bdir = NULL;
 	char stamp[32];
 	size_t len;
 	time_t now;
@@ -386,6 +386,14 @@ make_backup(struct ykssh_ctx *ctx, const char *path, const char *dir,
 	if ((e = ykssh_atomicfile_read(path, 64 * 1024 * 1024, &data, &len,
 	    &exists)) != NULL || !exists)
 		goto out;
+	/* The temporary must be in the backup's directory for link(). */
+	if (opts->backup_path != NULL || opts->backup_base != NULL) {
+		if ((e = split_path(opts->backup_path != NULL ?
+		    opts->backup_path : opts->backup_base, &bdir,
+		    &base)) != NULL)
+			goto out;
+		dir = bdir;
+	}
 	if ((e = create_temp(dir, base, &fd, &tmp)) != NULL)
 		goto out;
 	if (write_all(fd, data, len) == -1 || fsync(fd) == -1) {
@@ -443,6 +451,7 @@ out:
 		(void)unlink(tmp);
 	free(tmp);
 	free(bpath);
+	free(bdir);
 	free(data);
 	return e;
 }

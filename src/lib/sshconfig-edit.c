@@ -12,7 +12,6 @@
  * What ykssh adds around a block (blank separators, a final newline) is
  * recorded in the block's checksum, so removal takes back exactly that.
  */
-#include <ctype.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -107,121 +106,6 @@ add_note(struct ykssh_sshconfig_report *rep, const char *fmt, ...)
 	return 0;
 }
 
-static int
-chars_ok(const char *s, const char *extra)
-{
-	for (; *s != '\0'; s++)
-		if (!isalnum((unsigned char)*s) && strchr(extra, *s) == NULL)
-			return 0;
-	return 1;
-}
-
-static int
-printable(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-	return 1;
-}
-
-static int
-valid_duration(const char *s)
-{
-	int digits = 0;
-
-	if (*s == '\0')
-		return 0;
-	for (; *s != '\0'; s++) {
-		if (isdigit((unsigned char)*s))
-			digits++;
-		else if (digits > 0 && strchr("sSmMhHdDwW", *s) != NULL)
-			digits = 0;
-		else
-			return 0;
-	}
-	return 1;
-}
-
-static struct ykssh_err *
-bad(const char *field, const char *value, const char *why)
-{
-	return YKSSH_ERR(YKSSH_ERR_INVALID_ARGUMENT, "invalid %s '%s': %s",
-	    field, value, why);
-}
-
-static struct ykssh_err *
-check_path(const char *field, const char *p)
-{
-	if (!printable(p))
-		return bad(field, "(control characters)",
-		    "ssh reads one line per option");
-	if (p[0] != '/' && strncmp(p, "~/", 2) != 0)
-		return bad(field, p, "use an absolute path or ~/...");
-	if (strstr(p, "${") != NULL)
-		return bad(field, p, "ssh would expand ${...}");
-	return NULL;
-}
-
-struct ykssh_err *
-ykssh_sshconfig_entry_check(const struct ykssh_sshconfig_entry *e)
-{
-	struct ykssh_err *err;
-	const char *host = e->host != NULL ? e->host : "bitbucket.org";
-
-	if (e->kind != YKSSH_SSHCONFIG_FIDO2 && e->kind != YKSSH_SSHCONFIG_PIV)
-		return YKSSH_ERR(YKSSH_ERR_INVALID_ARGUMENT,
-		    "unknown entry kind %d", (int)e->kind);
-	if (e->label == NULL || *e->label == '\0' || strlen(e->label) > 64 ||
-	    !chars_ok(e->label, "._-"))
-		return bad("label", e->label ? e->label : "", "use 1-64 of "
-		    "A-Z a-z 0-9 . _ -");
-	if (e->key_id != NULL && (*e->key_id == '\0' ||
-	    strlen(e->key_id) > 200 || strpbrk(e->key_id, " \t") != NULL ||
-	    !printable(e->key_id)))
-		return bad("key id", e->key_id, "printable, no spaces");
-	if (*host == '\0' || strlen(host) > 253 || !chars_ok(host, "._-") ||
-	    host[0] == '-')
-		return bad("host", host, "use a plain host name or alias "
-		    "(a-z 0-9 . _ -, no patterns)");
-	if (!chars_ok(host, "._-0123456789abcdefghijklmnopqrstuvwxyz") ||
-	    strpbrk(host, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != NULL)
-		return bad("host", host, "use lower case: ssh matches Host "
-		    "patterns case-sensitively against the name typed");
-	if (e->hostname != NULL && (*e->hostname == '\0' ||
-	    strlen(e->hostname) > 253 || !chars_ok(e->hostname, ".-:_")))
-		return bad("hostname", e->hostname, "use a DNS name or "
-		    "address");
-	if (e->port > 65535)
-		return YKSSH_ERR(YKSSH_ERR_INVALID_ARGUMENT,
-		    "invalid port %u", e->port);
-	if (e->user != NULL && (*e->user == '\0' ||
-	    !chars_ok(e->user, "._-")))
-		return bad("user", e->user, "use a plain user name");
-	if (e->identity_file == NULL)
-		return YKSSH_ERR(YKSSH_ERR_INVALID_ARGUMENT,
-		    "an identity file is required");
-	if ((err = check_path("identity file", e->identity_file)) != NULL)
-		return err;
-	if (e->kind == YKSSH_SSHCONFIG_PIV) {
-		if (e->pkcs11_provider == NULL)
-			return YKSSH_ERR(YKSSH_ERR_INVALID_ARGUMENT,
-			    "a PIV entry needs a PKCS#11 provider");
-		if ((err = check_path("PKCS#11 provider",
-		    e->pkcs11_provider)) != NULL)
-			return err;
-		if (strchr(e->pkcs11_provider, '%') != NULL)
-			return bad("PKCS#11 provider", e->pkcs11_provider,
-			    "no '%' please");
-	} else if (e->pkcs11_provider != NULL)
-		return YKSSH_ERR(YKSSH_ERR_INVALID_ARGUMENT,
-		    "a FIDO2 entry takes no PKCS#11 provider");
-	if (e->persist != NULL && !valid_duration(e->persist))
-		return bad("persist duration", e->persist, "use ssh's time "
-		    "format, such as 10m or 1h30m");
-	return NULL;
-}
-
 /* "%" is a token in IdentityFile and ControlPath: double it. */
 static char *
 quote_value(const char *v, int percent)
@@ -247,6 +131,7 @@ quote_value(const char *v, int percent)
 struct want {
 	int		 opt[SC_NOPT];	/* options the block writes */
 	int		 reopen;	/* ends with "Host *" */
+	int		 match_header;	/* "Match originalhost" for "Host" */
 };
 
 static void
@@ -286,7 +171,13 @@ render(const struct ykssh_sshconfig_entry *e, const struct want *wt,
 		sb_str(&b, e->key_id);
 	}
 	sb_str(&b, eol);
-	sb_str(&b, "Host ");
+	/*
+	 * When ssh reads the config a second time (Match final, Canonicalize-
+	 * Hostname), "Host" lines then match the HostName, so "Host
+	 * bitbucket.org" would also apply to other aliases of that server.
+	 * "Match originalhost" matches only the name typed, in both passes.
+	 */
+	sb_str(&b, wt->match_header ? "Match originalhost " : "Host ");
 	sb_str(&b, host);
 	sb_str(&b, eol);
 	if (wt->opt[SC_OPT_HOSTNAME])
@@ -428,7 +319,8 @@ find_own(const struct sc_config *cfg, const struct sc_block *b, size_t n,
 			continue;
 		for (j = b[i].begin; j < b[i].end; j++) {
 			l = &cfg->lines[j];
-			if (l->type != SC_OPTION || strcmp(l->kw, "host") != 0)
+			if (l->type != SC_OPTION || (strcmp(l->kw, "host") != 0 &&
+			    strcmp(l->kw, "match") != 0))
 				continue;
 			for (k = 0; k < l->argc; k++)
 				if (strcmp(l->argv[k], host) == 0)
@@ -442,7 +334,8 @@ find_own(const struct sc_config *cfg, const struct sc_block *b, size_t n,
 					    "for a second key (for example "
 					    "--host %s-%s --hostname %s), or "
 					    "remove '%s' first", host, label,
-					    host, cfg->lines[b[i].begin].m_label);
+					    host,
+					    cfg->lines[b[i].begin].m_label);
 			break;
 		}
 	}
@@ -509,15 +402,16 @@ old_reopen(const struct sc_config *cfg, const struct sc_block *b)
 
 static void
 want_opts(const struct ykssh_sshconfig_entry *e, const struct sc_walk *w,
-    struct want *wt)
+    const int *force, struct want *wt)
 {
 	memset(wt, 0, sizeof(*wt));
 	wt->opt[SC_OPT_USER] = wt->opt[SC_OPT_IDFILE] =
 	    wt->opt[SC_OPT_IDONLY] = 1;
 	/* Written when asked for, or when another line would set them. */
 	wt->opt[SC_OPT_HOSTNAME] = e->hostname != NULL ||
-	    w->hit[SC_OPT_HOSTNAME].found;
-	wt->opt[SC_OPT_PORT] = e->port != 0 || w->hit[SC_OPT_PORT].found;
+	    w->hit[SC_OPT_HOSTNAME].found || force[SC_OPT_HOSTNAME];
+	wt->opt[SC_OPT_PORT] = e->port != 0 || w->hit[SC_OPT_PORT].found ||
+	    force[SC_OPT_PORT];
 	wt->opt[SC_OPT_PKCS11] = e->kind == YKSSH_SSHCONFIG_PIV;
 	wt->opt[SC_OPT_CMASTER] = wt->opt[SC_OPT_CPATH] =
 	    wt->opt[SC_OPT_CPERSIST] = e->persist != NULL;
@@ -563,40 +457,43 @@ count_lines(const char *s)
 	return n;
 }
 
-struct ykssh_err *
-ykssh_sshconfig_apply_text(const char *in, size_t inlen,
-    const struct ykssh_sshconfig_entry *e,
-    const struct ykssh_sshconfig_opts *opts, char **outp, size_t *outlenp,
-    struct ykssh_sshconfig_report **repp)
+static void
+clear_notes(struct ykssh_sshconfig_report *rep)
+{
+	size_t i;
+
+	for (i = 0; i < rep->nnotes; i++)
+		free(rep->notes[i]);
+	free(rep->notes);
+	rep->notes = NULL;
+	rep->nnotes = 0;
+}
+
+/*
+ * One placement: the new text in *out, the block's first line in
+ * rep->line, its length in *blk_lines, what it writes in *wt.  `force`
+ * lists options to write even though no line sets them without our block.
+ */
+static struct ykssh_err *
+place_once(const char *in, size_t inlen,
+    const struct ykssh_sshconfig_entry *e, const struct sc_env *env,
+    int force_edit, const int *force, struct sb *out,
+    struct ykssh_sshconfig_report *rep, struct want *wt, size_t *blk_lines)
 {
 	struct ykssh_err *err = NULL;
-	struct ykssh_sshconfig_report *rep = NULL;
-	struct sc_config *cfg = NULL, *cut = NULL, *chk = NULL;
+	struct sc_config *cfg = NULL, *cut = NULL;
 	struct sc_block *blocks = NULL;
 	const struct sc_block *own;
-	struct sc_walk w, w2;
-	struct want wt;
-	struct sb out = { 0 }, rest = { 0 };
+	struct sc_walk w;
+	struct sb rest = { 0 };
 	const char *host = e->host != NULL ? e->host : "bitbucket.org";
 	const char *eol;
-	char *block = NULL, *envfree = NULL;
-	size_t n, nn, pos, i, blk_lines = 0;
+	char *block = NULL;
+	size_t n, nn, pos, i;
 	unsigned int flags;
-	struct sc_env env;
-	int k, force = opts != NULL && (opts->flags & YKSSH_SSHCONFIG_FORCE);
+	int k;
 
 	memset(&w, 0, sizeof(w));
-	memset(&w2, 0, sizeof(w2));
-	*outp = NULL;
-	*outlenp = 0;
-	if (repp != NULL)
-		*repp = NULL;
-	if ((err = ykssh_sshconfig_entry_check(e)) != NULL)
-		goto out;
-	if ((rep = calloc(1, sizeof(*rep))) == NULL)
-		goto nomem;
-	if ((err = setup_env(opts, &env, &envfree)) != NULL)
-		goto out;
 	if ((err = sc_parse(in, inlen, &cfg)) != NULL ||
 	    (err = sc_find_blocks(cfg, &blocks, &n)) != NULL ||
 	    (err = find_own(cfg, blocks, n, e->label, host, &own)) != NULL)
@@ -604,7 +501,7 @@ ykssh_sshconfig_apply_text(const char *in, size_t inlen,
 	eol = cfg->crlf ? "\r\n" : "\n";
 
 	if (own != NULL) {
-		if (own->edited && !force) {
+		if (own->edited && !force_edit) {
 			err = ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_CONFIG,
 			    "lines %zu-%zu: the ykssh block '%s' was edited "
 			    "by hand", own->begin + 1, own->end + 1, e->label),
@@ -615,20 +512,21 @@ ykssh_sshconfig_apply_text(const char *in, size_t inlen,
 		}
 		/* Keep the block's own line ends (the file may be mixed). */
 		eol = cfg->lines[own->begin].eol == 2 ? "\r\n" : "\n";
-		if ((err = sc_walk(cfg, host, own->begin, own->end, &env,
+		if ((err = sc_walk(cfg, host, own->begin, own->end, env,
 		    &w)) != NULL)
 			goto out;
-		want_opts(e, &w, &wt);
-		if ((k = first_conflict(&w, &wt, own->begin)) == -1) {
+		want_opts(e, &w, force, wt);
+		wt->match_header = w.final_pass;
+		if ((k = first_conflict(&w, wt, own->begin)) == -1) {
 			/* In place: same separators, same "Host *". */
-			wt.reopen = old_reopen(cfg, own);
-			if ((err = render(e, &wt, eol, own->flags, &block)) !=
+			wt->reopen = old_reopen(cfg, own);
+			if ((err = render(e, wt, eol, own->flags, &block)) !=
 			    NULL)
 				goto out;
-			sb_add(&out, in, line_off(cfg, own->begin));
-			sb_str(&out, block);
-			blk_lines = count_lines(block);
-			sb_add(&out, in + line_off(cfg, own->end + 1),
+			sb_add(out, in, line_off(cfg, own->begin));
+			sb_str(out, block);
+			*blk_lines = count_lines(block);
+			sb_add(out, in + line_off(cfg, own->end + 1),
 			    inlen - line_off(cfg, own->end + 1));
 			rep->line = own->begin + 1;
 			goto done;
@@ -650,11 +548,12 @@ ykssh_sshconfig_apply_text(const char *in, size_t inlen,
 		sc_walk_free(&w);
 	}
 
-	if ((err = sc_walk(cfg, host, 1, 0, &env, &w)) != NULL)
+	if ((err = sc_walk(cfg, host, 1, 0, env, &w)) != NULL)
 		goto out;
-	want_opts(e, &w, &wt);
+	want_opts(e, &w, force, wt);
+	wt->match_header = w.final_pass;
 	flags = 0;
-	if ((k = first_conflict(&w, &wt, SIZE_MAX)) == -1) {
+	if ((k = first_conflict(&w, wt, SIZE_MAX)) == -1) {
 		pos = cfg->n;
 	} else {
 		if (note_hit(rep, "placed the ykssh block above it",
@@ -666,7 +565,7 @@ ykssh_sshconfig_apply_text(const char *in, size_t inlen,
 			pos--;
 		if ((err = outside_blocks(cfg, &w.hit[k], &pos)) != NULL)
 			goto out;
-		wt.reopen = w.hit[k].toplevel &&
+		wt->reopen = w.hit[k].toplevel &&
 		    toplevel_follows(cfg, pos);
 	}
 	if (pos == cfg->n) {
@@ -680,34 +579,124 @@ ykssh_sshconfig_apply_text(const char *in, size_t inlen,
 		if (pos > 0 && !is_blank(cfg, pos - 1))
 			flags |= SC_SEP_BEFORE;
 	}
-	if ((err = render(e, &wt, eol, flags, &block)) != NULL)
+	if ((err = render(e, wt, eol, flags, &block)) != NULL)
 		goto out;
-	sb_add(&out, in, line_off(cfg, pos));
+	sb_add(out, in, line_off(cfg, pos));
 	if (flags & SC_ADDED_EOL)
-		sb_str(&out, eol);
+		sb_str(out, eol);
 	if (flags & SC_SEP_BEFORE)
-		sb_str(&out, eol);
-	for (i = 0, nn = 0; i < out.len; i++)
-		nn += out.p[i] == '\n';
+		sb_str(out, eol);
+	for (i = 0, nn = 0; i < out->len; i++)
+		nn += out->p[i] == '\n';
 	rep->line = nn + 1;
-	sb_str(&out, block);
-	blk_lines = count_lines(block);
+	sb_str(out, block);
+	*blk_lines = count_lines(block);
 	if (flags & SC_SEP_AFTER)
-		sb_str(&out, eol);
-	sb_add(&out, in + line_off(cfg, pos), inlen - line_off(cfg, pos));
+		sb_str(out, eol);
+	sb_add(out, in + line_off(cfg, pos), inlen - line_off(cfg, pos));
 done:
-	if (out.oom)
+	if (out->p == NULL)
+		sb_str(out, "");
+	if (out->oom)
 		goto nomem;
-	if (out.p == NULL)
-		sb_str(&out, "");
+	goto out;
+nomem:
+	err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
+out:
+	sc_walk_free(&w);
+	free(block);
+	free(rest.p);
+	free(blocks);
+	sc_free(cfg);
+	sc_free(cut);
+	return err;
+}
+
+struct ykssh_err *
+ykssh_sshconfig_apply_text(const char *in, size_t inlen,
+    const struct ykssh_sshconfig_entry *e,
+    const struct ykssh_sshconfig_opts *opts, char **outp, size_t *outlenp,
+    struct ykssh_sshconfig_report **repp)
+{
+	struct ykssh_err *err = NULL;
+	struct ykssh_sshconfig_report *rep = NULL;
+	struct sc_config *chk = NULL;
+	struct sc_walk w, w2;
+	struct want wt;
+	struct sb out = { 0 };
+	const char *host = e->host != NULL ? e->host : "bitbucket.org";
+	char *envfree = NULL;
+	size_t blk_lines = 0;
+	struct sc_env env;
+	int k, iter, again, force[SC_NOPT];
+	int force_edit = opts != NULL &&
+	    (opts->flags & YKSSH_SSHCONFIG_FORCE);
+
+	memset(&w, 0, sizeof(w));
+	memset(&w2, 0, sizeof(w2));
+	memset(force, 0, sizeof(force));
+	*outp = NULL;
+	*outlenp = 0;
+	if (repp != NULL)
+		*repp = NULL;
+	if ((err = ykssh_sshconfig_entry_check(e)) != NULL)
+		goto out;
+	if ((rep = calloc(1, sizeof(*rep))) == NULL)
+		goto nomem;
+	if ((err = setup_env(opts, &env, &envfree)) != NULL)
+		goto out;
+	/*
+	 * Our block changes what later lines do for the host: with "User
+	 * git" set first, a later "Match user git" applies; with "HostName"
+	 * set, "Match host" sees it.  Such a line may then set an option the
+	 * block does not write (HostName, Port): walk the result as ssh
+	 * would, and if one does, write that option too and place again.
+	 */
+	for (iter = 0;; iter++) {
+		free(out.p);
+		memset(&out, 0, sizeof(out));
+		clear_notes(rep);
+		sc_walk_free(&w2);
+		sc_free(chk);
+		chk = NULL;
+		if ((err = place_once(in, inlen, e, &env, force_edit, force,
+		    &out, rep, &wt, &blk_lines)) != NULL)
+			goto out;
+		if ((err = sc_parse(out.p, out.len, &chk)) != NULL ||
+		    (err = sc_walk(chk, host, 1, 0, &env, &w2)) != NULL)
+			goto out;
+		again = 0;
+		for (k = SC_OPT_HOSTNAME; k <= SC_OPT_PORT; k++)
+			if (!wt.opt[k] && w2.hit[k].found) {
+				force[k] = 1;
+				again = 1;
+			}
+		/* ssh's final pass may set what the first one left unset. */
+		if (w2.final_pass) {
+			struct sc_env env2 = env;
+
+			env2.final_host = e->hostname != NULL ? e->hostname :
+			    host;
+			env2.final_user = e->user != NULL ? e->user : "git";
+			sc_walk_free(&w);
+			if ((err = sc_walk(chk, host, 1, 0, &env2, &w)) !=
+			    NULL)
+				goto out;
+			for (k = SC_OPT_HOSTNAME; k <= SC_OPT_PORT; k++)
+				if (!wt.opt[k] && w.hit[k].found) {
+					force[k] = 1;
+					again = 1;
+				}
+			sc_walk_free(&w);
+		}
+		if (!again || iter == 2)
+			break;
+	}
 	/*
 	 * Self-check on the result: for every option we write, the first
 	 * line that sets it for the host is in our block (whose Host line is
 	 * line index rep->line).
 	 */
-	if ((err = sc_parse(out.p, out.len, &chk)) != NULL ||
-	    (err = sc_walk(chk, host, 1, 0, &env, &w2)) != NULL)
-		goto out;
 	for (k = 0; k < SC_NOPT; k++) {
 		if (!wt.opt[k] || !w2.hit[k].found ||
 		    w2.hit[k].anchor == rep->line)
@@ -721,8 +710,13 @@ done:
 		    "then run this command again");
 		goto out;
 	}
+	if (wt.match_header && add_note(rep, "ssh reads this config twice "
+	    "(Match final or CanonicalizeHostname), and the second time "
+	    "\"Host\" lines match the HostName: the block starts with "
+	    "\"Match originalhost %s\" so that it applies only to the name "
+	    "typed", host) == -1)
+		goto nomem;
 	/* Lines after ours that also set an option: worth knowing. */
-	sc_walk_free(&w);
 	if ((err = sc_walk(chk, host, rep->line - 1, rep->line - 1 +
 	    blk_lines - 1, &env, &w)) != NULL)
 		goto out;
@@ -745,13 +739,8 @@ nomem:
 out:
 	sc_walk_free(&w);
 	sc_walk_free(&w2);
-	free(block);
 	free(out.p);
-	free(rest.p);
-	free(blocks);
 	free(envfree);
-	sc_free(cfg);
-	sc_free(cut);
 	sc_free(chk);
 	ykssh_sshconfig_report_free(rep);
 	return err;
@@ -807,69 +796,4 @@ out:
 	free(blocks);
 	sc_free(cfg);
 	return err;
-}
-
-struct ykssh_err *
-ykssh_sshconfig_list(const char *in, size_t inlen,
-    struct ykssh_sshconfig_block **blocksp, size_t *np)
-{
-	struct ykssh_err *err = NULL;
-	struct sc_config *cfg = NULL;
-	struct sc_block *b = NULL;
-	struct ykssh_sshconfig_block *r = NULL;
-	const struct sc_line *l;
-	size_t n = 0, i, j;
-
-	*blocksp = NULL;
-	*np = 0;
-	if ((err = sc_parse(in, inlen, &cfg)) != NULL ||
-	    (err = sc_find_blocks(cfg, &b, &n)) != NULL)
-		goto out;
-	if (n > 0 && (r = calloc(n, sizeof(*r))) == NULL)
-		goto nomem;
-	for (i = 0; i < n; i++) {
-		l = &cfg->lines[b[i].begin];
-		r[i].first_line = b[i].begin + 1;
-		r[i].last_line = b[i].end + 1;
-		r[i].edited = b[i].edited;
-		if ((r[i].label = strdup(l->m_label)) == NULL ||
-		    (l->m_arg != NULL &&
-		    (r[i].key_id = strdup(l->m_arg)) == NULL))
-			goto nomem;
-		for (j = b[i].begin; j < b[i].end; j++) {
-			l = &cfg->lines[j];
-			if (l->type == SC_OPTION && strcmp(l->kw, "host") ==
-			    0 && l->argc > 0) {
-				if ((r[i].host = strdup(l->argv[0])) == NULL)
-					goto nomem;
-				break;
-			}
-		}
-	}
-	*blocksp = r;
-	*np = n;
-	r = NULL; /* transferred */
-	goto out;
-nomem:
-	err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
-out:
-	ykssh_sshconfig_blocks_free(r, n);
-	free(b);
-	sc_free(cfg);
-	return err;
-}
-
-void
-ykssh_sshconfig_blocks_free(struct ykssh_sshconfig_block *b, size_t n)
-{
-	size_t i;
-
-	if (b == NULL)
-		return;
-	for (i = 0; i < n; i++) {
-		free(b[i].label);
-		free(b[i].key_id);
-		free(b[i].host);
-	}
-	free(b);
 }

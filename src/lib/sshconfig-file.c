@@ -41,45 +41,81 @@ ykssh_sshconfig_strv_free(char **v)
 	free(v);
 }
 
-/*
- * Runs "ssh -G -F path host" and collects stdout and stderr.  Returns 0
- * with *statusp set, or -1 (errno) if ssh could not be run.
- */
-static int
-run_ssh_g(const char *ssh, const char *path, const char *host,
-    char **outp, char **errp, int *statusp)
+/* A running "ssh -G -F path host". */
+struct sshrun {
+	pid_t		 pid;		/* -1 when it could not start */
+	int		 out;		/* its stdout and stderr */
+	int		 err;
+	int		 errnum;	/* why it could not start */
+};
+
+/* Starts "ssh -G -F path host" with stdin from /dev/null. */
+static void
+ssh_start(const char *ssh, const char *path, const char *host,
+    struct sshrun *r)
 {
 	posix_spawn_file_actions_t fa;
 	char *argv[] = { (char *)(uintptr_t)"ssh", (char *)(uintptr_t)"-G",
 	    (char *)(uintptr_t)"-F", (char *)(uintptr_t)path,
 	    (char *)(uintptr_t)"--", (char *)(uintptr_t)host, NULL };
-	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, st, r = -1, saved;
+	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, fa_init = 0, i;
+
+	r->pid = -1;
+	r->out = r->err = -1;
+	r->errnum = 0;
+	if (pipe2(po, O_CLOEXEC) == -1 || pipe2(pe, O_CLOEXEC) == -1)
+		goto fail;
+	if ((errno = posix_spawn_file_actions_init(&fa)) != 0)
+		goto fail;
+	fa_init = 1;
+	if ((errno = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
+	    O_RDONLY, 0)) != 0 ||
+	    (errno = posix_spawn_file_actions_adddup2(&fa, po[1], 1)) != 0 ||
+	    (errno = posix_spawn_file_actions_adddup2(&fa, pe[1], 2)) != 0)
+		goto fail;
+	if ((errno = posix_spawnp(&r->pid, ssh, &fa, NULL, argv,
+	    environ)) != 0) {
+		r->pid = -1;
+		goto fail;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	close(po[1]);
+	close(pe[1]);
+	r->out = po[0];
+	r->err = pe[0];
+	return;
+fail:
+	r->errnum = errno != 0 ? errno : EIO;
+	if (fa_init)
+		posix_spawn_file_actions_destroy(&fa);
+	for (i = 0; i < 2; i++) {
+		if (po[i] != -1)
+			close(po[i]);
+		if (pe[i] != -1)
+			close(pe[i]);
+	}
+}
+
+/*
+ * Collects a started ssh's stdout and stderr and reaps it.  Returns 0 with
+ * *statusp set, or -1 (errno) if it did not start or could not be read.
+ */
+static int
+ssh_wait(struct sshrun *r, char **outp, char **errp, int *statusp)
+{
 	struct pollfd pfd[2];
 	char *buf[2] = { NULL, NULL }, *nb, tmp[4096];
 	size_t len[2] = { 0, 0 }, i;
 	ssize_t n;
-	pid_t pid = -1;
-	int fa_init = 0;
+	int st, ret = -1, saved;
 
 	*outp = *errp = NULL;
-	if (pipe2(po, O_CLOEXEC) == -1 || pipe2(pe, O_CLOEXEC) == -1)
-		goto out;
-	if (posix_spawn_file_actions_init(&fa) != 0)
-		goto out;
-	fa_init = 1;
-	if (posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY,
-	    0) != 0 || posix_spawn_file_actions_adddup2(&fa, po[1], 1) != 0 ||
-	    posix_spawn_file_actions_adddup2(&fa, pe[1], 2) != 0)
-		goto out;
-	if ((errno = posix_spawnp(&pid, ssh, &fa, NULL, argv, environ)) != 0) {
-		pid = -1;
-		goto out;
+	if (r->pid == -1) {
+		errno = r->errnum;
+		return -1;
 	}
-	close(po[1]);
-	close(pe[1]);
-	po[1] = pe[1] = -1;
-	pfd[0].fd = po[0];
-	pfd[1].fd = pe[0];
+	pfd[0].fd = r->out;
+	pfd[1].fd = r->err;
 	while (pfd[0].fd != -1 || pfd[1].fd != -1) {
 		pfd[0].events = pfd[1].events = POLLIN;
 		if (poll(pfd, 2, -1) == -1) {
@@ -108,35 +144,32 @@ run_ssh_g(const char *ssh, const char *path, const char *host,
 			buf[i][len[i]] = '\0';
 		}
 	}
-	while (waitpid(pid, &st, 0) == -1)
-		if (errno != EINTR)
-			goto out;
-	pid = -1;
-	*statusp = WIFEXITED(st) ? WEXITSTATUS(st) : 255;
 	for (i = 0; i < 2; i++)
 		if (buf[i] == NULL && (buf[i] = strdup("")) == NULL)
 			goto out;
-	*outp = buf[0];
-	*errp = buf[1];
-	buf[0] = buf[1] = NULL; /* transferred */
-	r = 0;
+	ret = 0;
 out:
 	saved = errno;
-	if (pid != -1)
-		while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
-			;
-	if (fa_init)
-		posix_spawn_file_actions_destroy(&fa);
-	for (i = 0; i < 2; i++) {
-		if (po[i] != -1)
-			close(po[i]);
-		if (pe[i] != -1)
-			close(pe[i]);
+	close(r->out);
+	close(r->err);
+	r->out = r->err = -1;
+	while (waitpid(r->pid, &st, 0) == -1)
+		if (errno != EINTR) {
+			st = 255 << 8;
+			break;
+		}
+	r->pid = -1;
+	r->errnum = EIO;
+	if (ret == 0) {
+		*statusp = WIFEXITED(st) ? WEXITSTATUS(st) : 255;
+		*outp = buf[0];
+		*errp = buf[1];
+		buf[0] = buf[1] = NULL; /* transferred */
 	}
 	free(buf[0]);
 	free(buf[1]);
 	errno = saved;
-	return r;
+	return ret;
 }
 
 /*
@@ -168,19 +201,17 @@ clean_stderr(char *s)
 	*w = '\0';
 }
 
-/* Runs ssh -G; an error unless ssh accepts the file. */
+/* Waits for a started ssh -G; an error unless ssh accepts the file. */
 static struct ykssh_err *
-ssh_g(const struct ykssh_sshconfig_opts *opts, const char *path,
-    const char *host, const char *what, char **outp)
+ssh_finish(struct sshrun *r, const char *ssh, const char *what,
+    const char *host, char **outp)
 {
-	const char *ssh = opts != NULL && opts->ssh_path != NULL ?
-	    opts->ssh_path : "ssh";
 	struct ykssh_err *e = NULL;
 	char *out = NULL, *err = NULL;
 	int status;
 
 	*outp = NULL;
-	if (run_ssh_g(ssh, path, host, &out, &err, &status) == -1)
+	if (ssh_wait(r, &out, &err, &status) == -1)
 		return ykssh_err_hint(YKSSH_ERRNO(YKSSH_ERR_SYSTEM,
 		    "cannot run %s -G to check %s", ssh, what),
 		    "install the OpenSSH client, or pass --no-ssh-check");
@@ -198,6 +229,24 @@ out:
 	free(out);
 	free(err);
 	return e;
+}
+
+static const char *
+ssh_bin(const struct ykssh_sshconfig_opts *opts)
+{
+	return opts != NULL && opts->ssh_path != NULL ? opts->ssh_path :
+	    "ssh";
+}
+
+/* Runs ssh -G; an error unless ssh accepts the file. */
+static struct ykssh_err *
+ssh_g(const struct ykssh_sshconfig_opts *opts, const char *path,
+    const char *host, const char *what, char **outp)
+{
+	struct sshrun r;
+
+	ssh_start(ssh_bin(opts), path, host, &r);
+	return ssh_finish(&r, ssh_bin(opts), what, host, outp);
 }
 
 struct ykssh_err *
@@ -251,17 +300,16 @@ struct verify_arg {
 static char *
 g_value(const char *out, const char *key)
 {
-	const char *p = out, *nl;
-	size_t kl = strlen(key);
+	const char *p = out;
+	size_t kl = strlen(key), n;
 
-	for (; *p != '\0'; p = nl + 1) {
-		nl = strchr(p, '\n');
-		if (nl == NULL)
-			nl = p + strlen(p) - 1;
-		if (strncmp(p, key, kl) == 0 && p[kl] == ' ')
-			return strndup(p + kl + 1, (size_t)(nl - p) - kl - 1);
-		if (nl[1] == '\0')
-			break;
+	while (*p != '\0') {
+		n = strcspn(p, "\n");
+		if (n > kl && strncmp(p, key, kl) == 0 && p[kl] == ' ')
+			return strndup(p + kl + 1, n - kl - 1);
+		p += n;
+		if (*p == '\n')
+			p++;
 	}
 	return NULL;
 }
@@ -382,11 +430,12 @@ edit_file(struct ykssh_ctx *ctx, const char *path,
 	struct ykssh_atomicfile_lock *lock = NULL;
 	struct ykssh_atomicfile_opts ao;
 	struct verify_arg va;
-	struct ykssh_err *err = NULL;
+	struct ykssh_err *err = NULL, *perr;
+	struct sshrun pre;
 	char *target = NULL, *old = NULL, *new = NULL, *gout = NULL;
 	const char *host;
 	size_t oldlen, newlen;
-	int exists, dry;
+	int exists, dry, pre_started = 0;
 
 	*repp = NULL;
 	memset(&o, 0, sizeof(o));
@@ -404,19 +453,23 @@ edit_file(struct ykssh_ctx *ctx, const char *path,
 		goto out;
 	if (strcmp(target, path) != 0)
 		ykssh_debug(ctx, "%s is a link to %s", path, target);
-	if (!dry && (err = ykssh_atomicfile_lock(target, o.lock_timeout_ms ?
+	/* Lock (and back up) next to the name given: for a symlinked
+	 * config that is ~/.ssh, not the dotfiles repository. */
+	if (!dry && (err = ykssh_atomicfile_lock(path, o.lock_timeout_ms ?
 	    o.lock_timeout_ms : 2000, &lock)) != NULL)
 		goto out;
 	if ((err = ykssh_atomicfile_read(target, YKSSH_SSHCONFIG_MAX_SIZE,
 	    &old, &oldlen, &exists)) != NULL)
 		goto out;
+	/*
+	 * ssh must accept the file as it is.  Its ssh -G runs while the
+	 * edit is computed; its verdict is awaited before anything is
+	 * written, and wins over our own complaints about the file.
+	 */
 	if (exists && !(o.flags & YKSSH_SSHCONFIG_NO_SSH_CHECK)) {
-		if (e == NULL) {
-			/* Which host does not matter for syntax. */
-			host = "ykssh.invalid";
-		}
-		if ((err = ssh_g(&o, target, host, path, &gout)) != NULL)
-			goto out;
+		ssh_start(ssh_bin(&o), target, e != NULL ? host :
+		    "ykssh.invalid", &pre);
+		pre_started = 1;
 	}
 	if (e != NULL)
 		err = ykssh_sshconfig_apply_text(old, oldlen, e, &o, &new,
@@ -428,6 +481,15 @@ edit_file(struct ykssh_ctx *ctx, const char *path,
 			err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
 		if (err == NULL)
 			rep->changed = 1;
+	}
+	if (pre_started) {
+		pre_started = 0;
+		if ((perr = ssh_finish(&pre, ssh_bin(&o), path, e != NULL ?
+		    host : "ykssh.invalid", &gout)) != NULL) {
+			ykssh_err_free(err);
+			err = perr;
+			goto out;
+		}
 	}
 	if (err != NULL) {
 		err = YKSSH_ERR_WRAP(err, "%s", path);
@@ -445,6 +507,7 @@ edit_file(struct ykssh_ctx *ctx, const char *path,
 	memset(&ao, 0, sizeof(ao));
 	ao.new_mode = 0600;
 	ao.backup = !(o.flags & YKSSH_SSHCONFIG_NO_BACKUP);
+	ao.backup_base = path;
 	ao.step_hook = o.step_hook;
 	ao.step_arg = o.step_arg;
 	if (!(o.flags & YKSSH_SSHCONFIG_NO_SSH_CHECK)) {
@@ -463,6 +526,9 @@ done:
 	*repp = rep;
 	rep = NULL; /* transferred */
 out:
+	if (pre_started)	/* reap it */
+		ykssh_err_free(ssh_finish(&pre, ssh_bin(&o), path, host,
+		    &gout));
 	ykssh_atomicfile_unlock(lock);
 	ykssh_sshconfig_report_free(rep);
 	free(target);

@@ -109,6 +109,9 @@ struct sc_hit {
 
 struct sc_walk {
 	struct sc_hit	 hit[SC_NOPT];
+	int		 final_pass;	/* Match final/canonical or
+					   CanonicalizeHostname seen: ssh
+					   reads the config a second time */
 };
 
 struct sc_env {
@@ -117,6 +120,9 @@ struct sc_env {
 	const char	*home;
 	const char	*local_user;
 	int		 no_include;	/* treat Include'd files as empty */
+	/* For a walk of ssh's final pass: the HostName and User of pass 1. */
+	const char	*final_host;
+	const char	*final_user;
 };
 
 /*

@@ -367,26 +367,28 @@ sc_find_blocks(const struct sc_config *cfg, struct sc_block **blocksp,
 		}
 		if (l->type == SC_BEGIN) {
 			if (open != SIZE_MAX) {
-				e = YKSSH_ERR(YKSSH_ERR_CONFIG, "line %zu: ykssh "
-				    "block '%s' starts before the block "
-				    "above it ends", i + 1, l->m_label);
+				e = YKSSH_ERR(YKSSH_ERR_CONFIG, "line %zu: "
+				    "ykssh block '%s' starts before the "
+				    "block above it ends", i + 1, l->m_label);
 				goto out;
 			}
 			for (j = 0; j < n; j++)
 				if (strcmp(cfg->lines[b[j].begin].m_label,
 				    l->m_label) == 0) {
-					e = YKSSH_ERR(YKSSH_ERR_CONFIG, "line %zu: "
-					    "second ykssh block labelled '%s'",
-					    i + 1, l->m_label);
+					e = YKSSH_ERR(YKSSH_ERR_CONFIG,
+					    "line %zu: second ykssh block "
+					    "labelled '%s'", i + 1,
+					    l->m_label);
 					goto out;
 				}
 			open = i;
 		} else if (l->type == SC_END) {
 			if (open == SIZE_MAX || strcmp(l->m_label,
 			    cfg->lines[open].m_label) != 0) {
-				e = YKSSH_ERR(YKSSH_ERR_CONFIG, "line %zu: ykssh:end "
-				    "'%s' does not close an open ykssh:begin "
-				    "with that label", i + 1, l->m_label);
+				e = YKSSH_ERR(YKSSH_ERR_CONFIG, "line %zu: "
+				    "ykssh:end '%s' does not close an open "
+				    "ykssh:begin with that label", i + 1,
+				    l->m_label);
 				goto out;
 			}
 			if ((nb = reallocarray(b, n + 1, sizeof(*b))) == NULL) {
@@ -409,6 +411,15 @@ sc_find_blocks(const struct sc_config *cfg, struct sc_block **blocksp,
 						b[n].edited = 0;
 						break;
 					}
+			}
+			if (b[n].edited) {
+				/* Best guess at what ykssh added around it. */
+				if (open > 0 &&
+				    cfg->lines[open - 1].type == SC_BLANK)
+					b[n].flags |= SC_SEP_BEFORE;
+				if (i + 1 < cfg->n &&
+				    cfg->lines[i + 1].type == SC_BLANK)
+					b[n].flags |= SC_SEP_AFTER;
 			}
 			n++;
 			open = SIZE_MAX;
@@ -478,8 +489,8 @@ sc_match_pattern_list(const char *s, const char *list, int dolower)
 			i++;
 		for (k = 0; i < len && k < sizeof(sub) - 1 && list[i] != ',';
 		    k++, i++)
-			sub[k] = dolower ? (char)tolower((unsigned char)list[i]) :
-			    list[i];
+			sub[k] = dolower ?
+			    (char)tolower((unsigned char)list[i]) : list[i];
 		if (k >= sizeof(sub) - 1)
 			return 0;
 		if (i < len && list[i] == ',')

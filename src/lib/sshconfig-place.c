@@ -34,7 +34,9 @@ const char *const sc_optnames[SC_NOPT] = {
 
 struct wstate {
 	const struct sc_env *env;
-	const char	*host;		/* the name typed (our alias) */
+	const char	*host;		/* what Host lines match */
+	const char	*orig;		/* the name typed (our alias) */
+	int		 final;		/* the final pass */
 	char		*hostname;	/* HostName obtained so far */
 	char		*user;		/* User obtained so far */
 	struct sc_walk	*w;
@@ -114,7 +116,15 @@ eval_match(const struct wstate *st, const struct sc_line *l)
 			c = YES;
 		} else if (strcasecmp(attr, "canonical") == 0 ||
 		    strcasecmp(attr, "final") == 0) {
-			c = MAYBE;	/* a later pass: not ours to judge */
+			/*
+			 * False in the first pass, true in the final one
+			 * ("maybe" in the first keeps our block above).
+			 * Reading "final", even in a block that does not
+			 * apply, makes ssh do a final pass.
+			 */
+			if (strcasecmp(attr, "final") == 0)
+				st->w->final_pass = 1;
+			c = st->final ? YES : MAYBE;
 		} else if (i + 1 >= l->argc) {
 			c = MAYBE;	/* ssh will complain */
 		} else {
@@ -125,7 +135,7 @@ eval_match(const struct wstate *st, const struct sc_line *l)
 				c = sc_match_pattern_list(name, arg, 1) == 1 ?
 				    YES : NO;
 			} else if (strcasecmp(attr, "originalhost") == 0) {
-				c = sc_match_pattern_list(st->host, arg, 1) ==
+				c = sc_match_pattern_list(st->orig, arg, 1) ==
 				    1 ? YES : NO;
 			} else if (strcasecmp(attr, "user") == 0) {
 				name = st->user != NULL ? st->user :
@@ -182,7 +192,7 @@ record(struct wstate *st, int k, int active, size_t anchor, int toplevel,
 
 	if (k == SC_OPT_HOSTNAME && active == YES && st->hostname == NULL &&
 	    !h->found && (st->hostname = expand_hostname(l->argv[0],
-	    st->host)) == NULL)
+	    st->orig)) == NULL)
 		goto nomem;
 	if (k == SC_OPT_USER && active == YES && st->user == NULL &&
 	    !h->found && (st->user = strdup(l->argv[0])) == NULL)
@@ -248,8 +258,13 @@ walk_include(struct wstate *st, const struct sc_line *l, int depth,
 	glob_t gl;
 	int saved = *active, exists, have_gl = 0;
 
-	if (*active == NO || depth >= MAX_DEPTH || st->env->no_include)
-		return NULL;	/* ssh reads it with NEVERMATCH: inert */
+	/*
+	 * From a block that does not apply, ssh reads the file with
+	 * NEVERMATCH: nothing in it applies, but a "Match final" in it still
+	 * asks for a final pass, so it is read all the same.
+	 */
+	if (depth >= MAX_DEPTH || st->env->no_include)
+		return NULL;
 	for (i = 0; i < l->argc; i++) {
 		if ((path = include_path(st->env, l->argv[i])) == NULL) {
 			e = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
@@ -266,6 +281,13 @@ walk_include(struct wstate *st, const struct sc_line *l, int depth,
 		for (j = 0; j < gl.gl_pathc; j++) {
 			e = ykssh_atomicfile_read(gl.gl_pathv[j],
 			    YKSSH_SSHCONFIG_MAX_SIZE, &data, &len, &exists);
+			if (e != NULL &&
+			    ykssh_err_code(e) == YKSSH_ERR_UNSAFE_FILE) {
+				/* A directory: ssh reads nothing from it. */
+				ykssh_err_free(e);
+				e = NULL;
+				continue;
+			}
 			if (e != NULL) {
 				e = YKSSH_ERR_WRAP(e, "cannot read %s, "
 				    "included by %s", gl.gl_pathv[j],
@@ -341,6 +363,10 @@ walk_file(struct wstate *st, const struct sc_config *cfg, const char *fname,
 				goto out;
 			continue;
 		}
+		if (*active != NO &&
+		    strcmp(l->kw, "canonicalizehostname") == 0 &&
+		    l->argc > 0 && strcasecmp(l->argv[0], "no") != 0)
+			st->w->final_pass = 1;	/* ssh re-reads the config */
 		if (*active == NO || l->argc == 0 ||
 		    (k = sc_optindex(l->kw)) == -1)
 			continue;
@@ -367,9 +393,23 @@ sc_walk(const struct sc_config *cfg, const char *host, size_t skip_b,
 	memset(w, 0, sizeof(*w));
 	memset(&st, 0, sizeof(st));
 	st.env = env;
-	st.host = host;
+	st.host = st.orig = host;
 	st.w = w;
 	st.main_name = env->main_name;
+	if (env->final_host != NULL) {
+		/*
+		 * The final pass: Host lines match the HostName obtained in
+		 * the first pass, and User/HostName are already set.
+		 */
+		st.final = 1;
+		st.host = env->final_host;
+		if ((st.hostname = strdup(env->final_host)) == NULL ||
+		    (env->final_user != NULL &&
+		    (st.user = strdup(env->final_user)) == NULL)) {
+			free(st.hostname);
+			return YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
+		}
+	}
 	e = walk_file(&st, cfg, env->main_name, 0, &active, skip_b, skip_e,
 	    0, 1, 0);
 	free(st.hostname);

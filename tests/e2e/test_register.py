@@ -209,6 +209,17 @@ class TestRegisterCommand(RegisterTest):
                     "me@test", "-f", k], check=True)
         return k + ".pub"
 
+    def requests(self, expect=None):
+        """The emulator's request log.  It records a request just after
+        answering it, so wait (briefly) for the count expected."""
+        deadline = time.monotonic() + 5
+        while True:
+            reqs = self.bb.api_requests()
+            if expect is None or len(reqs) >= expect or \
+                    time.monotonic() > deadline:
+                return reqs
+            time.sleep(0.05)
+
     def register(self, *args, product="cloud", env=None):
         return self.ykssh("register", *(self.server_args(product) +
                                          list(args)),
@@ -220,7 +231,7 @@ class TestRegisterCommand(RegisterTest):
         self.assertEqual(p.returncode, 0, p.stderr)
         r = json.loads(p.stdout)
         self.assertFalse(r["already_registered"])
-        reqs = self.bb.api_requests()
+        reqs = self.requests(expect=3)
         self.assertEqual([(x["method"], x["status"]) for x in reqs],
                          [("GET", 200), ("GET", 200), ("POST", 201)])
         self.assertEqual(self.bb.connections(), 1)
@@ -231,7 +242,7 @@ class TestRegisterCommand(RegisterTest):
         self.assertTrue(r2["already_registered"])
         self.assertEqual(r2["key"]["id"], r["key"]["id"])
         self.assertNotIn("POST", [x["method"] for x in
-                                  self.bb.api_requests()])
+                                  self.requests(expect=2)])
         # --list shows it; Data Center too.
         p = self.register("--list")
         self.assertIn(r["fingerprint"], p.stdout)
@@ -281,6 +292,43 @@ class TestRegisterCommand(RegisterTest):
         self.expect(self.register(pub, product="dc",
                                   env=self.env("dc", "expired")), 92)
 
+    def test_git_credential_helper_and_settings_file(self):
+        pub = self.make_key()
+        user, tok = self.bb.cloud_token()
+        # The user's git credential helper knows the API host.
+        store = os.path.join(self.tmp, "git-credentials")
+        host = self.bb.cloud_url.split("/")[2]
+        with open(store, "w") as f:
+            f.write("https://%s:%s@%s\n" % (user.replace("@", "%40"), tok,
+                                          host))
+        os.chmod(store, 0o600)
+        with open(os.path.join(self.home, ".gitconfig"), "w") as f:
+            f.write("[credential]\n\thelper = store --file %s\n" % store)
+        # The server and CA come from the settings file.
+        os.makedirs(os.path.join(self.home, ".config", "ykssh"))
+        with open(os.path.join(self.home, ".config", "ykssh", "config"),
+                  "w") as f:
+            f.write("api-url = %s\ncacert = %s\n" % (self.bb.cloud_url,
+                                                     self.bb.cacert))
+        p = self.ykssh("register", pub, env=self.env("cloud", token=None))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertTrue(any(r["method"] == "POST" for r in
+                            self.requests(expect=3)))
+
+    def test_secrets_never_in_output(self):
+        pub = self.make_key()
+        e = self.env("cloud")
+        p = e2elib.run([YKSSH, "-vvv", "register", pub] +
+                       self.server_args("cloud"), env=e)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("GET", p.stderr)      # -vvv does log the requests
+        self.assertNotIn(e["YKSSH_BITBUCKET_TOKEN"], p.stderr + p.stdout)
+        e["YKSSH_BITBUCKET_TOKEN"] += "x"   # a failing one, likewise
+        p = e2elib.run([YKSSH, "-vvv", "register", "--list"] +
+                       self.server_args("cloud"), env=e)
+        self.assertEqual(p.returncode, 92)
+        self.assertNotIn(e["YKSSH_BITBUCKET_TOKEN"], p.stderr + p.stdout)
+
     def test_token_file_must_be_private(self):
         pub = self.make_key()
         os.makedirs(os.path.join(self.home, ".config", "ykssh"))
@@ -326,7 +374,7 @@ class TestRegisterCommand(RegisterTest):
         p = self.register(pub)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertGreaterEqual(time.monotonic() - t0, 1.0)
-        statuses = [x["status"] for x in self.bb.api_requests()]
+        statuses = [x["status"] for x in self.requests(expect=4)]
         self.assertEqual(statuses[0], 429)
         # Longer than ykssh waits: reported, not slept through.
         self.bb.fault("fail 1 429 retry-after 3600")
@@ -347,7 +395,7 @@ class TestRegisterCommand(RegisterTest):
         self.bb.fault("fail-after-commit 1 500 method POST")
         p = self.register(pub)
         self.assertEqual(p.returncode, 0, p.stderr)
-        posts = [x for x in self.bb.api_requests() if x["method"] == "POST"]
+        posts = [x for x in self.requests(expect=4) if x["method"] == "POST"]
         self.assertEqual(len(posts), 1, self.bb.api_requests())
         self.assertEqual(len([k for k in self.bb.keys()["cloud"]
                               if k["label"] == json.loads(

@@ -11,6 +11,8 @@ check "cmake --install --prefix succeeds" eq "$RC" 0
 check "binary in bin/" test -x "$TMP/x/bin/ykssh"
 check "man page in share/man/man1/" test -f "$TMP/x/share/man/man1/ykssh.1"
 check "udev rules in lib/udev/rules.d/" test -f "$TMP/x/lib/udev/rules.d/70-ykssh.rules"
+check "bash completion" test -f "$TMP/x/share/bash-completion/completions/ykssh"
+check "zsh completion" test -f "$TMP/x/share/zsh/vendor-completions/_ykssh"
 run "$TMP/x/bin/ykssh" --version
 check "installed binary runs" contains "$OUT" "ykssh "
 run env MANWIDTH=80 MANPAGER=cat man -l "$TMP/x/share/man/man1/ykssh.1"

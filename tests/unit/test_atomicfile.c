@@ -260,6 +260,30 @@ test_backup_default_name(void **state)
 	free(b);
 }
 
+/* A symlinked config: backup next to the link, not in the dotfiles dir. */
+static void
+test_backup_next_to_link(void **state)
+{
+	struct fx *fx = *state;
+	struct ykssh_atomicfile_opts o;
+	char dot[160], real[200], *b = NULL;
+
+	snprintf(dot, sizeof(dot), "%s/dotfiles", fx->dir);
+	assert_int_equal(mkdir(dot, 0700), 0);
+	snprintf(real, sizeof(real), "%s/ssh_config", dot);
+	put(real, "old\n", 0600);
+	assert_int_equal(symlink("dotfiles/ssh_config", fx->path), 0);
+	memset(&o, 0, sizeof(o));
+	o.backup = 1;
+	o.backup_base = fx->path;
+	assert_null(ykssh_atomicfile_write(NULL, real, "new\n", 4, &o, &b));
+	assert_non_null(b);
+	assert_int_equal(strncmp(b, fx->path, strlen(fx->path)), 0);
+	assert_int_equal(count(fx->dir, "config.ykssh-backup-"), 1);
+	assert_int_equal(count(dot, "ykssh"), 0);
+	free(b);
+}
+
 static void
 test_stale_temp_cleaned_symlink_ignored(void **state)
 {
@@ -429,6 +453,7 @@ main(void)
 		T(test_symlink_loop),
 		T(test_backup_never_follows_symlink),
 		T(test_backup_default_name),
+		T(test_backup_next_to_link),
 		T(test_stale_temp_cleaned_symlink_ignored),
 		T(test_verify_failure_keeps_old),
 		T(test_lock_contention),

@@ -410,6 +410,24 @@ test_placement(void **state)
 	assert_int_equal(line_of(out, "# ykssh:begin"), 8);
 	free(out);
 
+	/* Never inside another ykssh block; refused when that would matter. */
+	{
+		struct ykssh_err *e = apply_err("# ykssh:begin other\n"
+		    "Host foo\n  User x\nHost bitbucket.org\n  Port 2\n"
+		    "# ykssh:end other 00000000\n", &fido);
+
+		assert_int_equal(ykssh_err_code(e), YKSSH_ERR_CONFIG);
+		assert_non_null(strstr(ykssh_err_message(e), "config:5 wins "
+		    "for this host, and it is inside the ykssh block "
+		    "'other' (line 1)"));
+		ykssh_err_free(e);
+		out = apply("# ykssh:begin other\nPort 3\n"
+		    "# ykssh:end other 00000000\n", &fido, &n, NULL);
+		assert_int_equal(line_of(out, "# ykssh:begin work"), 1);
+		assert_int_equal(line_of(out, "# ykssh:begin other"), 10);
+		free(out);
+	}
+
 	/* A block moved when something above it now wins. */
 	out = apply("Host a\n  User b\n", &fido, &n, NULL);
 	{
@@ -504,7 +522,8 @@ test_percent_and_quotes_rendered(void **state)
 	e.identity_file = "/keys/50% \"x\"";
 	e.persist = "10m";
 	out = apply("", &e, &n, NULL);
-	assert_non_null(strstr(out, "    IdentityFile \"/keys/50%% \\\"x\\\"\"\n"));
+	assert_non_null(strstr(out,
+	    "    IdentityFile \"/keys/50%% \\\"x\\\"\"\n"));
 	assert_non_null(strstr(out, "    ControlMaster auto\n"
 	    "    ControlPath ~/.ssh/cm-%C\n    ControlPersist 10m\n"));
 	free(out);

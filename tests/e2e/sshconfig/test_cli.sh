@@ -79,7 +79,7 @@ st=0; "$tool" config --config "$tmp/bad" apply --identity-file /k 2>"$tmp/err" |
 [ $st = 78 ] && grep -q "ssh rejects .*Bad configuration option: bogus" \
     "$tmp/err" || fail "ssh rejects status $st: $(cat "$tmp/err")"
 # hold the lock with flock(1) while ykssh tries
-flock "$HOME/dotfiles/.ssh_config.ykssh-lock" sleep 4 &
+flock "$HOME/.ssh/.config.ykssh-lock" sleep 4 &
 lockpid=$!
 sleep 0.5
 st=0; "$tool" config apply --identity-file /k --label x --host y.example \

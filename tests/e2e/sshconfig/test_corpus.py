@@ -119,7 +119,8 @@ def setup(tmp, name):
         shutil.copytree(os.path.join(INCLUDES, sub),
                         os.path.join(tmp, sub))
         for f in os.listdir(os.path.join(tmp, sub)):
-            os.chmod(os.path.join(tmp, sub, f), 0o600)
+            if os.path.isfile(os.path.join(tmp, sub, f)):
+                os.chmod(os.path.join(tmp, sub, f), 0o600)
     text = read(os.path.join(CORPUS, name)).replace(
         b"@DIR@", tmp.encode())
     config = os.path.join(tmp, "config")
@@ -213,11 +214,16 @@ def check_variant(name, vname, v):
             for h in others:
                 if ssh_g(config, h) != before[h]:
                     fail("%s: after remove, ssh -G %s changed" % (tag, h))
-        backups = [f for f in os.listdir(os.path.dirname(real))
+        # Backups (and the lock) are next to the name given: for a
+        # symlinked config, not in the dotfiles directory.
+        backups = [f for f in os.listdir(os.path.dirname(config))
                    if ".ykssh-backup-" in f]
+        if real != config and [f for f in os.listdir(os.path.dirname(real))
+                               if "ykssh" in f]:
+            fail("%s: ykssh files left in the dotfiles directory" % tag)
         for b in backups:
             bm = stat.S_IMODE(os.lstat(os.path.join(
-                os.path.dirname(real), b)).st_mode)
+                os.path.dirname(config), b)).st_mode)
             if bm & 0o077 and bm != mode:
                 fail("%s: backup %s has mode %o" % (tag, b, bm))
         if orig and not backups:

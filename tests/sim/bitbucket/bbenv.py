@@ -168,13 +168,14 @@ class BitbucketEnv:
     """Emulator (+ sshd + bare repository) for one test or test class."""
 
     def __init__(self, flavours=("cloud", "dc"), settings=None, state=None,
-                 sshd=True, repo=True, faults=()):
+                 sshd=True, repo=True, faults=(), run_parent="/run"):
         self.flavours = list(flavours)
         self.state = state or default_state(flavours, settings)
         if state is not None:
             st = self.state.setdefault("settings", {})
             st.setdefault("flavours", list(flavours))
             st.update(settings or {})
+        self.run_parent = run_parent
         self.want_sshd = sshd
         self.want_repo = repo
         self.start_faults = list(faults)
@@ -259,7 +260,10 @@ class BitbucketEnv:
         # above it to be root-owned and not group/world writable: /tmp is
         # 1777, so the command gets its own directory under /run.
         os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
-        self.rundir = tempfile.mkdtemp(prefix="ykssh-bbenv-", dir="/run")
+        # run_parent must itself be root-owned and not group/world
+        # writable, all the way up (sshd checks).
+        self.rundir = tempfile.mkdtemp(prefix="ykssh-bbenv-",
+                                       dir=self.run_parent)
         os.chmod(self.rundir, 0o755)
         self.authkeys = os.path.join(self.rundir, "authkeys.py")
         shutil.copyfile(os.path.join(HERE, "authkeys.py"), self.authkeys)
