@@ -236,7 +236,7 @@ pick_reader(struct ykssh_piv *piv, const char *want)
 		goto out;
 	}
 	list[READERS_MAX - 1] = '\0';
-	for (p = list; *p != '\0' && p < list + len; p += strlen(p) + 1) {
+	for (p = list; p < list + len && *p != '\0'; p += strlen(p) + 1) {
 		n++;
 		if (want != NULL && strcmp(p, want) == 0) {
 			pick = p;

@@ -371,6 +371,34 @@ class Failures(PivTest):
         p = self.enroll("--no-config")
         self.assertIn("management key", self.ask.prompts()[0])
 
+    def test_aes_management_keys(self):
+        """AES-256 and AES-128 management keys (asked in hex), by hand."""
+        k256 = bytes(range(0x40, 0x60)).hex()
+        k128 = bytes(range(0x70, 0x80)).hex()
+        rdr = "@" + self.piv.reader
+        out = subprocess.run(
+            [YKPIV_CHECK, rdr, "auth-3des", "01020304050607080102030405060708"
+             "0102030405060708", "raw", "ff", "ff", "ff", "0c9b20" + k256],
+            env=self.piv.env, stdout=subprocess.PIPE, text=True,
+            timeout=60).stdout
+        self.assertIn("raw ff sw=9000", out)
+        self.ask.set(mgmt=k128 + k128)     # 32 bytes, but not the key
+        p = self.enroll("--no-config", ok=False)
+        self.assertEqual(p.returncode, 82, p.stderr)
+        self.assertIn("wrong PIV management key", p.stderr)
+        self.ask.set(mgmt=k256)
+        rep = json.loads(self.enroll("--no-config", "--json").stdout)
+        self.assertEqual(rep["management_key"], "aes256")
+        out = subprocess.run(
+            [YKPIV_CHECK, rdr, "auth-aes", "0c", k256, "raw", "ff", "ff",
+             "ff", "089b10" + k128], env=self.piv.env,
+            stdout=subprocess.PIPE, text=True, timeout=60).stdout
+        self.assertIn("raw ff sw=9000", out)
+        self.ask.set(mgmt=k128)
+        rep = json.loads(self.enroll("--no-config", "--json", "--slot",
+                                     "9c").stdout)
+        self.assertEqual(rep["management_key"], "aes128")
+
     def test_usage(self):
         p = self.ykssh("enroll", "--piv", "--resident")
         self.assertEqual(p.returncode, 64)

@@ -138,6 +138,7 @@ test_generate_reply(void **state)
 {
 	uint8_t ec[5 + 67], rsa[300];
 	struct ykssh_sshkey *key = NULL;
+	struct ykssh_err *err;
 	char *line = NULL;
 	size_t n = 0;
 
@@ -155,8 +156,10 @@ test_generate_reply(void **state)
 	ykssh_sshkey_free(key);
 	key = NULL;
 	/* The same point as P-384 is refused. */
-	assert_non_null(ykssh_piv_pubkey_parse(YKSSH_PIV_ALG_ECCP384, ec, 70,
-	    1, &key));
+	err = ykssh_piv_pubkey_parse(YKSSH_PIV_ALG_ECCP384, ec, 70, 1, &key);
+	assert_non_null(err);
+	assert_null(key);
+	ykssh_err_free(err);
 	/* RSA2048: 7F 49 82 01 09 81 82 01 00 n 82 03 01 00 01. */
 	rsa[n++] = 0x7f;
 	rsa[n++] = 0x49;
@@ -182,9 +185,11 @@ test_generate_reply(void **state)
 	ykssh_sshkey_free(key);
 	key = NULL;
 	/* Truncated template. */
-	assert_non_null(ykssh_piv_pubkey_parse(YKSSH_PIV_ALG_RSA2048, rsa,
-	    n - 1, 1, &key));
+	err = ykssh_piv_pubkey_parse(YKSSH_PIV_ALG_RSA2048, rsa, n - 1, 1,
+	    &key);
+	assert_non_null(err);
 	assert_null(key);
+	ykssh_err_free(err);
 }
 
 static void
