@@ -743,6 +743,7 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 		po.force = o.force;
 		cancelled = 0;
 		ykssh_ctx_set_cancel_flag(cli->ctx, &cancelled);
+		ykssh_ctx_set_notice(cli->ctx, on_notice, cli);
 		cli_catch_interrupt(&cancelled);
 		status = enroll_piv(cli, &po, &wo, &b, no_register);
 		cli_release_interrupt();

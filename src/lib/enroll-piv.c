@@ -637,6 +637,10 @@ ykssh_enroll_piv(struct ykssh_ctx *ctx,
 		do_setup = ui->offer(ui->arg, "This token still has factory "
 		    "credentials (PIN, PUK or management key). Set a new PIN "
 		    "and PUK and a random PIN-protected management key now?");
+	/* A management key set with touch (P2=FE) waits for a touch. */
+	if (ms.touch)
+		ykssh_ctx_notice(ctx, YKSSH_NOTICE_TOUCH, "YubiKey (management "
+		    "key)");
 	if (do_setup)
 		err = setup(ui, piv, o, &ps, &ms, r);
 	else
