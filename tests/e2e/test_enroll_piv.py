@@ -399,6 +399,18 @@ class Failures(PivTest):
                                      "9c").stdout)
         self.assertEqual(rep["management_key"], "aes128")
 
+    def test_card_pulled(self):
+        """The card vanishes mid-enrollment: a clear error, no files."""
+        for n in (5, 14):
+            self.piv.control("fault pull-after %d" % n)
+            p = self.enroll("--no-config", ok=False)
+            self.assertEqual(p.returncode, 74, (n, p.stderr))
+            self.assertRegex(p.stderr, r"card stopped answering|"
+                             r"card communication", p.stderr)
+            self.assertFalse(os.path.exists(os.path.join(
+                self.home, ".ssh", "id_piv_9a.pub")))
+            self.piv.wait_card(min_connects=2 if n == 5 else 3)
+
     def test_usage(self):
         p = self.ykssh("enroll", "--piv", "--resident")
         self.assertEqual(p.returncode, 64)
