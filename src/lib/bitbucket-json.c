@@ -267,43 +267,42 @@ out:
 	return err;
 }
 
-struct ykssh_err *
-ykssh_bb_json_user(const char *body, size_t len, char **uuidp)
+/*
+ * The one string member a reply is read for; `prefix` (or NULL) is what
+ * it must start with.  PROTOCOL with `missing` when it is not there.
+ */
+static struct ykssh_err *
+one_string(const char *body, size_t len, const char *what, const char *name,
+    const char *prefix, const char *missing, char **outp)
 {
 	struct ykssh_err *err;
 	json_t *j;
 
-	*uuidp = NULL;
-	if ((j = load(body, len, "current user", &err)) == NULL)
+	*outp = NULL;
+	if ((j = load(body, len, what, &err)) == NULL)
 		return err;
-	if (opt_str(j, "uuid", uuidp) != 0 || *uuidp == NULL ||
-	    (*uuidp)[0] != '{') {
-		free(*uuidp);
-		*uuidp = NULL;
-		err = YKSSH_ERR(YKSSH_ERR_PROTOCOL,
-		    "the current user has no \"uuid\"");
+	if (opt_str(j, name, outp) != 0 || *outp == NULL ||
+	    (prefix != NULL && strncmp(*outp, prefix, strlen(prefix)) != 0)) {
+		free(*outp);
+		*outp = NULL;
+		err = YKSSH_ERR(YKSSH_ERR_PROTOCOL, "%s", missing);
 	}
 	json_decref(j);
 	return err;
 }
 
 struct ykssh_err *
+ykssh_bb_json_user(const char *body, size_t len, char **uuidp)
+{
+	return one_string(body, len, "current user", "uuid", "{",
+	    "the current user has no \"uuid\"", uuidp);
+}
+
+struct ykssh_err *
 ykssh_bb_json_version(const char *body, size_t len, char **versionp)
 {
-	struct ykssh_err *err;
-	json_t *j;
-
-	*versionp = NULL;
-	if ((j = load(body, len, "application properties", &err)) == NULL)
-		return err;
-	if (opt_str(j, "version", versionp) != 0 || *versionp == NULL) {
-		free(*versionp);
-		*versionp = NULL;
-		err = YKSSH_ERR(YKSSH_ERR_PROTOCOL,
-		    "the server did not report its version");
-	}
-	json_decref(j);
-	return err;
+	return one_string(body, len, "application properties", "version",
+	    NULL, "the server did not report its version", versionp);
 }
 
 /* "a, b, c" from a JSON array of strings (others skipped). */

@@ -156,7 +156,7 @@ emit(FILE *f, char c, const struct dline *l)
 }
 
 struct ykssh_err *
-sc_unified_diff(const char *a, size_t alen, const char *b, size_t blen,
+ykssh_sc_unified_diff(const char *a, size_t alen, const char *b, size_t blen,
     const char *aname, const char *bname, char **outp)
 {
 	struct ykssh_err *e = NULL;

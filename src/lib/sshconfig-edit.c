@@ -114,7 +114,7 @@ quote_value(const char *v, int percent)
 	const char *s;
 
 	if (!percent)
-		return sc_quote_arg(v);
+		return ykssh_sc_quote_arg(v);
 	if ((tmp = malloc(strlen(v) * 2 + 1)) == NULL)
 		return NULL;
 	for (p = tmp, s = v; *s != '\0'; s++) {
@@ -123,7 +123,7 @@ quote_value(const char *v, int percent)
 		*p++ = *s;
 	}
 	*p = '\0';
-	q = sc_quote_arg(tmp);
+	q = ykssh_sc_quote_arg(tmp);
 	free(tmp);
 	return q;
 }
@@ -203,10 +203,10 @@ render(const struct ykssh_sshconfig_entry *e, const struct want *wt,
 	}
 	if (b.oom)
 		goto nomem;
-	if ((err = sc_parse(b.p, b.len, &cfg)) != NULL)
+	if ((err = ykssh_sc_parse(b.p, b.len, &cfg)) != NULL)
 		goto out;
 	snprintf(num, sizeof(num), "%08x",
-	    sc_block_sum(cfg, 0, cfg->n, flags));
+	    ykssh_sc_block_sum(cfg, 0, cfg->n, flags));
 	sb_str(&b, "# " SC_MARK_END " ");
 	sb_str(&b, e->label);
 	sb_str(&b, " ");
@@ -220,7 +220,7 @@ render(const struct ykssh_sshconfig_entry *e, const struct want *wt,
 nomem:
 	err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
 out:
-	sc_free(cfg);
+	ykssh_sc_free(cfg);
 	free(b.p);
 	return err;
 }
@@ -401,7 +401,7 @@ old_reopen(const struct sc_config *cfg, const struct sc_block *b)
 }
 
 static void
-want_opts(const struct ykssh_sshconfig_entry *e, const struct sc_walk *w,
+want_opts(const struct ykssh_sshconfig_entry *e, const struct ykssh_sc_walk *w,
     const int *force, struct want *wt)
 {
 	memset(wt, 0, sizeof(*wt));
@@ -419,7 +419,7 @@ want_opts(const struct ykssh_sshconfig_entry *e, const struct sc_walk *w,
 
 /* The earliest written option set before line `pos`, or -1. */
 static int
-first_conflict(const struct sc_walk *w, const struct want *wt, size_t pos)
+first_conflict(const struct ykssh_sc_walk *w, const struct want *wt, size_t pos)
 {
 	int k, best = -1;
 
@@ -484,7 +484,7 @@ place_once(const char *in, size_t inlen,
 	struct sc_config *cfg = NULL, *cut = NULL;
 	struct sc_block *blocks = NULL;
 	const struct sc_block *own;
-	struct sc_walk w;
+	struct ykssh_sc_walk w;
 	struct sb rest = { 0 };
 	const char *host = e->host != NULL ? e->host : "bitbucket.org";
 	const char *eol;
@@ -494,8 +494,8 @@ place_once(const char *in, size_t inlen,
 	int k;
 
 	memset(&w, 0, sizeof(w));
-	if ((err = sc_parse(in, inlen, &cfg)) != NULL ||
-	    (err = sc_find_blocks(cfg, &blocks, &n)) != NULL ||
+	if ((err = ykssh_sc_parse(in, inlen, &cfg)) != NULL ||
+	    (err = ykssh_sc_find_blocks(cfg, &blocks, &n)) != NULL ||
 	    (err = find_own(cfg, blocks, n, e->label, host, &own)) != NULL)
 		goto out;
 	eol = cfg->crlf ? "\r\n" : "\n";
@@ -512,7 +512,7 @@ place_once(const char *in, size_t inlen,
 		}
 		/* Keep the block's own line ends (the file may be mixed). */
 		eol = cfg->lines[own->begin].eol == 2 ? "\r\n" : "\n";
-		if ((err = sc_walk(cfg, host, own->begin, own->end, env,
+		if ((err = ykssh_sc_walk(cfg, host, own->begin, own->end, env,
 		    &w)) != NULL)
 			goto out;
 		want_opts(e, &w, force, wt);
@@ -537,18 +537,18 @@ place_once(const char *in, size_t inlen,
 		/* Take it out and place it as a new block. */
 		if (cut_block(cfg, own, &rest) == -1)
 			goto nomem;
-		if ((err = sc_parse(rest.p != NULL ? rest.p : "", rest.len,
-		    &cut)) != NULL)
+		if ((err = ykssh_sc_parse(rest.p != NULL ? rest.p : "",
+		    rest.len, &cut)) != NULL)
 			goto out;
 		in = rest.p != NULL ? rest.p : "";
 		inlen = rest.len;
-		sc_free(cfg);
+		ykssh_sc_free(cfg);
 		cfg = cut;
 		cut = NULL;
-		sc_walk_free(&w);
+		ykssh_sc_walk_free(&w);
 	}
 
-	if ((err = sc_walk(cfg, host, 1, 0, env, &w)) != NULL)
+	if ((err = ykssh_sc_walk(cfg, host, 1, 0, env, &w)) != NULL)
 		goto out;
 	want_opts(e, &w, force, wt);
 	wt->match_header = w.final_pass;
@@ -603,12 +603,12 @@ done:
 nomem:
 	err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
 out:
-	sc_walk_free(&w);
+	ykssh_sc_walk_free(&w);
 	free(block);
 	free(rest.p);
 	free(blocks);
-	sc_free(cfg);
-	sc_free(cut);
+	ykssh_sc_free(cfg);
+	ykssh_sc_free(cut);
 	return err;
 }
 
@@ -621,7 +621,7 @@ ykssh_sshconfig_apply_text(const char *in, size_t inlen,
 	struct ykssh_err *err = NULL;
 	struct ykssh_sshconfig_report *rep = NULL;
 	struct sc_config *chk = NULL;
-	struct sc_walk w, w2;
+	struct ykssh_sc_walk w, w2;
 	struct want wt;
 	struct sb out = { 0 };
 	const char *host = e->host != NULL ? e->host : "bitbucket.org";
@@ -656,14 +656,14 @@ ykssh_sshconfig_apply_text(const char *in, size_t inlen,
 		free(out.p);
 		memset(&out, 0, sizeof(out));
 		clear_notes(rep);
-		sc_walk_free(&w2);
-		sc_free(chk);
+		ykssh_sc_walk_free(&w2);
+		ykssh_sc_free(chk);
 		chk = NULL;
 		if ((err = place_once(in, inlen, e, &env, force_edit, force,
 		    &out, rep, &wt, &blk_lines)) != NULL)
 			goto out;
-		if ((err = sc_parse(out.p, out.len, &chk)) != NULL ||
-		    (err = sc_walk(chk, host, 1, 0, &env, &w2)) != NULL)
+		if ((err = ykssh_sc_parse(out.p, out.len, &chk)) != NULL ||
+		    (err = ykssh_sc_walk(chk, host, 1, 0, &env, &w2)) != NULL)
 			goto out;
 		again = 0;
 		for (k = SC_OPT_HOSTNAME; k <= SC_OPT_PORT; k++)
@@ -678,8 +678,8 @@ ykssh_sshconfig_apply_text(const char *in, size_t inlen,
 			env2.final_host = e->hostname != NULL ? e->hostname :
 			    host;
 			env2.final_user = e->user != NULL ? e->user : "git";
-			sc_walk_free(&w);
-			if ((err = sc_walk(chk, host, 1, 0, &env2, &w)) !=
+			ykssh_sc_walk_free(&w);
+			if ((err = ykssh_sc_walk(chk, host, 1, 0, &env2, &w)) !=
 			    NULL)
 				goto out;
 			for (k = SC_OPT_HOSTNAME; k <= SC_OPT_PORT; k++)
@@ -687,7 +687,7 @@ ykssh_sshconfig_apply_text(const char *in, size_t inlen,
 					force[k] = 1;
 					again = 1;
 				}
-			sc_walk_free(&w);
+			ykssh_sc_walk_free(&w);
 		}
 		if (!again || iter == 2)
 			break;
@@ -717,7 +717,7 @@ ykssh_sshconfig_apply_text(const char *in, size_t inlen,
 	    "typed", host) == -1)
 		goto nomem;
 	/* Lines after ours that also set an option: worth knowing. */
-	if ((err = sc_walk(chk, host, rep->line - 1, rep->line - 1 +
+	if ((err = ykssh_sc_walk(chk, host, rep->line - 1, rep->line - 1 +
 	    blk_lines - 1, &env, &w)) != NULL)
 		goto out;
 	for (k = 0; k < SC_NOPT; k++)
@@ -737,11 +737,11 @@ ykssh_sshconfig_apply_text(const char *in, size_t inlen,
 nomem:
 	err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
 out:
-	sc_walk_free(&w);
-	sc_walk_free(&w2);
+	ykssh_sc_walk_free(&w);
+	ykssh_sc_walk_free(&w2);
 	free(out.p);
 	free(envfree);
-	sc_free(chk);
+	ykssh_sc_free(chk);
 	ykssh_sshconfig_report_free(rep);
 	return err;
 }
@@ -760,8 +760,8 @@ ykssh_sshconfig_remove_text(const char *in, size_t inlen, const char *label,
 
 	*outp = NULL;
 	*outlenp = 0;
-	if ((err = sc_parse(in, inlen, &cfg)) != NULL ||
-	    (err = sc_find_blocks(cfg, &blocks, &n)) != NULL ||
+	if ((err = ykssh_sc_parse(in, inlen, &cfg)) != NULL ||
+	    (err = ykssh_sc_find_blocks(cfg, &blocks, &n)) != NULL ||
 	    (err = find_own(cfg, blocks, n, label, NULL, &own)) != NULL)
 		goto out;
 	if (own == NULL) {
@@ -794,6 +794,6 @@ ykssh_sshconfig_remove_text(const char *in, size_t inlen, const char *label,
 out:
 	free(out.p);
 	free(blocks);
-	sc_free(cfg);
+	ykssh_sc_free(cfg);
 	return err;
 }

@@ -139,8 +139,8 @@ ykssh_sshconfig_list(const char *in, size_t inlen,
 
 	*blocksp = NULL;
 	*np = 0;
-	if ((err = sc_parse(in, inlen, &cfg)) != NULL ||
-	    (err = sc_find_blocks(cfg, &b, &n)) != NULL)
+	if ((err = ykssh_sc_parse(in, inlen, &cfg)) != NULL ||
+	    (err = ykssh_sc_find_blocks(cfg, &b, &n)) != NULL)
 		goto out;
 	if (n > 0 && (r = calloc(n, sizeof(*r))) == NULL)
 		goto nomem;
@@ -175,7 +175,7 @@ nomem:
 out:
 	ykssh_sshconfig_blocks_free(r, n);
 	free(b);
-	sc_free(cfg);
+	ykssh_sc_free(cfg);
 	return err;
 }
 

@@ -499,7 +499,7 @@ edit_file(struct ykssh_ctx *ctx, const char *path,
 		err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((err = sc_unified_diff(old, oldlen, new, newlen, path, path,
+	if ((err = ykssh_sc_unified_diff(old, oldlen, new, newlen, path, path,
 	    &rep->diff)) != NULL)
 		goto out;
 	if (dry || !rep->changed)

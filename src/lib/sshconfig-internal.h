@@ -62,25 +62,25 @@ struct sc_block {
 #define SC_MARK_END	"ykssh:end"
 
 /* sshconfig-parse.c */
-struct ykssh_err *sc_parse(const char *data, size_t len,
+struct ykssh_err *ykssh_sc_parse(const char *data, size_t len,
     struct sc_config **cfgp) YKSSH_MUST_CHECK;
-void sc_free(struct sc_config *cfg);
+void ykssh_sc_free(struct sc_config *cfg);
 /* ssh's argv_split() on one line's text after the keyword. */
-int sc_split_args(const char *s, char ***argvp, size_t *argcp)
+int ykssh_sc_split_args(const char *s, char ***argvp, size_t *argcp)
     YKSSH_MUST_CHECK;
-void sc_strv_free(char **v, size_t n);
+void ykssh_sc_strv_free(char **v, size_t n);
 /* Quotes one argument so that ssh's argv_split() returns it unchanged. */
-char *sc_quote_arg(const char *s);
+char *ykssh_sc_quote_arg(const char *s);
 /* Checksum of the begin line + body of a block, with `flags`. */
-unsigned int sc_block_sum(const struct sc_config *cfg, size_t begin,
+unsigned int ykssh_sc_block_sum(const struct sc_config *cfg, size_t begin,
     size_t end, unsigned int flags);
 /* Finds all blocks; checks markers pair up and labels are unique. */
-struct ykssh_err *sc_find_blocks(const struct sc_config *cfg,
+struct ykssh_err *ykssh_sc_find_blocks(const struct sc_config *cfg,
     struct sc_block **blocksp, size_t *np) YKSSH_MUST_CHECK;
 /* ssh's match_pattern(): '*' and '?' wildcards. */
-int sc_match_pattern(const char *s, const char *pattern);
+int ykssh_sc_match_pattern(const char *s, const char *pattern);
 /* ssh's match_pattern_list(): comma list with '!' negation: 1, 0, -1. */
-int sc_match_pattern_list(const char *s, const char *list, int dolower);
+int ykssh_sc_match_pattern_list(const char *s, const char *list, int dolower);
 
 /* sshconfig-place.c */
 #define SC_NOPT	9
@@ -107,7 +107,7 @@ struct sc_hit {
 	char		*ctx;	 /* its Host/Match line, NULL at top level */
 };
 
-struct sc_walk {
+struct ykssh_sc_walk {
 	struct sc_hit	 hit[SC_NOPT];
 	int		 final_pass;	/* Match final/canonical or
 					   CanonicalizeHostname seen: ssh
@@ -129,14 +129,14 @@ struct sc_env {
  * Walks cfg as ssh would for `host`, skipping lines [skip_b, skip_e]
  * (skip_b > skip_e for none), and records which lines set our options.
  */
-struct ykssh_err *sc_walk(const struct sc_config *cfg, const char *host,
+struct ykssh_err *ykssh_sc_walk(const struct sc_config *cfg, const char *host,
     size_t skip_b, size_t skip_e, const struct sc_env *env,
-    struct sc_walk *w) YKSSH_MUST_CHECK;
-void sc_walk_free(struct sc_walk *w);
-int sc_optindex(const char *kw);
+    struct ykssh_sc_walk *w) YKSSH_MUST_CHECK;
+void ykssh_sc_walk_free(struct ykssh_sc_walk *w);
+int ykssh_sc_optindex(const char *kw);
 
 /* sshconfig-diff.c */
-struct ykssh_err *sc_unified_diff(const char *a, size_t alen,
+struct ykssh_err *ykssh_sc_unified_diff(const char *a, size_t alen,
     const char *b, size_t blen, const char *aname, const char *bname,
     char **outp) YKSSH_MUST_CHECK;
 

@@ -18,13 +18,13 @@ static void
 line_clear(struct sc_line *l)
 {
 	free(l->kw);
-	sc_strv_free(l->argv, l->argc);
+	ykssh_sc_strv_free(l->argv, l->argc);
 	free(l->m_label);
 	free(l->m_arg);
 }
 
 void
-sc_free(struct sc_config *cfg)
+ykssh_sc_free(struct sc_config *cfg)
 {
 	size_t i;
 
@@ -37,7 +37,7 @@ sc_free(struct sc_config *cfg)
 }
 
 void
-sc_strv_free(char **v, size_t n)
+ykssh_sc_strv_free(char **v, size_t n)
 {
 	size_t i;
 
@@ -83,7 +83,7 @@ strdelim_eq(char **s)
  * unbalanced quotes, -2 on allocation failure.
  */
 int
-sc_split_args(const char *s, char ***argvp, size_t *argcp)
+ykssh_sc_split_args(const char *s, char ***argvp, size_t *argcp)
 {
 	char **argv = NULL, **nv, *arg;
 	size_t argc = 0, i, j;
@@ -134,12 +134,12 @@ sc_split_args(const char *s, char ***argvp, size_t *argcp)
 	argv = NULL; /* transferred */
 	r = 0;
 out:
-	sc_strv_free(argv, argc);
+	ykssh_sc_strv_free(argv, argc);
 	return r;
 }
 
 char *
-sc_quote_arg(const char *s)
+ykssh_sc_quote_arg(const char *s)
 {
 	char *out, *p;
 
@@ -256,7 +256,7 @@ parse_line(struct sc_line *l)
 		r = 0;		/* "no argument after keyword" */
 		goto out;
 	}
-	if ((sr = sc_split_args(s, &l->argv, &l->argc)) == -2)
+	if ((sr = ykssh_sc_split_args(s, &l->argv, &l->argc)) == -2)
 		goto out;
 	if (sr == -1) {
 		r = 0;		/* "invalid quotes" */
@@ -274,7 +274,7 @@ out:
 }
 
 struct ykssh_err *
-sc_parse(const char *data, size_t len, struct sc_config **cfgp)
+ykssh_sc_parse(const char *data, size_t len, struct sc_config **cfgp)
 {
 	struct ykssh_err *e = NULL;
 	struct sc_config *cfg = NULL;
@@ -315,14 +315,14 @@ sc_parse(const char *data, size_t len, struct sc_config **cfgp)
 	*cfgp = cfg;
 	return NULL;
 nomem:
-	sc_free(cfg);
+	ykssh_sc_free(cfg);
 	e = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
 	return e;
 }
 
 /* FNV-1a, 32 bits: a typo detector, not a security boundary. */
 unsigned int
-sc_block_sum(const struct sc_config *cfg, size_t begin, size_t end,
+ykssh_sc_block_sum(const struct sc_config *cfg, size_t begin, size_t end,
     unsigned int flags)
 {
 	uint32_t h = 2166136261u;
@@ -345,7 +345,7 @@ sc_block_sum(const struct sc_config *cfg, size_t begin, size_t end,
 }
 
 struct ykssh_err *
-sc_find_blocks(const struct sc_config *cfg, struct sc_block **blocksp,
+ykssh_sc_find_blocks(const struct sc_config *cfg, struct sc_block **blocksp,
     size_t *np)
 {
 	struct ykssh_err *e = NULL;
@@ -405,8 +405,8 @@ sc_find_blocks(const struct sc_config *cfg, struct sc_block **blocksp,
 				sum = strtoul(l->m_arg, &ep, 16);
 				for (f = 0; *ep == '\0' && f <= SC_SEP_ALL;
 				    f++)
-					if (sc_block_sum(cfg, open, i, f) ==
-					    sum) {
+					if (ykssh_sc_block_sum(cfg, open, i,
+					    f) == sum) {
 						b[n].flags = f;
 						b[n].edited = 0;
 						break;
@@ -444,7 +444,7 @@ out:
 }
 
 int
-sc_match_pattern(const char *s, const char *pattern)
+ykssh_sc_match_pattern(const char *s, const char *pattern)
 {
 	for (;;) {
 		if (*pattern == '\0')
@@ -457,13 +457,13 @@ sc_match_pattern(const char *s, const char *pattern)
 			if (*pattern != '?') {
 				for (; *s != '\0'; s++)
 					if (*s == *pattern &&
-					    sc_match_pattern(s + 1,
+					    ykssh_sc_match_pattern(s + 1,
 					    pattern + 1))
 						return 1;
 				return 0;
 			}
 			for (; *s != '\0'; s++)
-				if (sc_match_pattern(s, pattern))
+				if (ykssh_sc_match_pattern(s, pattern))
 					return 1;
 			return 0;
 		}
@@ -477,7 +477,7 @@ sc_match_pattern(const char *s, const char *pattern)
 }
 
 int
-sc_match_pattern_list(const char *s, const char *list, int dolower)
+ykssh_sc_match_pattern_list(const char *s, const char *list, int dolower)
 {
 	char sub[1024];
 	size_t i = 0, k, len = strlen(list);
@@ -496,7 +496,7 @@ sc_match_pattern_list(const char *s, const char *list, int dolower)
 		if (i < len && list[i] == ',')
 			i++;
 		sub[k] = '\0';
-		if (sc_match_pattern(s, sub)) {
+		if (ykssh_sc_match_pattern(s, sub)) {
 			if (negated)
 				return -1;
 			positive = 1;

@@ -3,9 +3,9 @@
  * Which line would set an option for a host first?
  *
  * ssh reads its config top to bottom and keeps the first value it obtains
- * for each option (IdentityFile accumulates, in order).  sc_walk() follows
- * readconf.c for one host: lines before the first Host/Match apply to all
- * hosts; "Host" matches patterns against the name typed; "Match" criteria
+ * for each option (IdentityFile accumulates, in order).  ykssh_sc_walk()
+ * follows readconf.c for one host: lines before the first Host/Match apply
+ * to all hosts; "Host" matches patterns against the name typed; "Match" criteria
  * are evaluated where we can (all, host, originalhost, user, localuser) and
  * are "maybe" where we cannot (exec, canonical, final, anything newer);
  * "Include" is followed (globs, ~, relative to ~/.ssh) with the includer's
@@ -39,12 +39,12 @@ struct wstate {
 	int		 final;		/* the final pass */
 	char		*hostname;	/* HostName obtained so far */
 	char		*user;		/* User obtained so far */
-	struct sc_walk	*w;
+	struct ykssh_sc_walk	*w;
 	const char	*main_name;
 };
 
 int
-sc_optindex(const char *kw)
+ykssh_sc_optindex(const char *kw)
 {
 	size_t i;
 
@@ -55,7 +55,7 @@ sc_optindex(const char *kw)
 }
 
 void
-sc_walk_free(struct sc_walk *w)
+ykssh_sc_walk_free(struct ykssh_sc_walk *w)
 {
 	size_t i;
 
@@ -92,9 +92,9 @@ eval_host(const struct wstate *st, const struct sc_line *l)
 	for (i = 0; i < l->argc; i++) {
 		p = l->argv[i];
 		if (*p == '!') {
-			if (sc_match_pattern(st->host, p + 1))
+			if (ykssh_sc_match_pattern(st->host, p + 1))
 				return NO;
-		} else if (sc_match_pattern(st->host, p))
+		} else if (ykssh_sc_match_pattern(st->host, p))
 			active = YES;
 	}
 	return active;
@@ -132,20 +132,22 @@ eval_match(const struct wstate *st, const struct sc_line *l)
 			if (strcasecmp(attr, "host") == 0) {
 				name = st->hostname != NULL ? st->hostname :
 				    st->host;
-				c = sc_match_pattern_list(name, arg, 1) == 1 ?
-				    YES : NO;
+				c = ykssh_sc_match_pattern_list(name, arg,
+				    1) == 1 ? YES : NO;
 			} else if (strcasecmp(attr, "originalhost") == 0) {
-				c = sc_match_pattern_list(st->orig, arg, 1) ==
-				    1 ? YES : NO;
+				c = ykssh_sc_match_pattern_list(st->orig,
+				    arg, 1) == 1 ? YES : NO;
 			} else if (strcasecmp(attr, "user") == 0) {
 				name = st->user != NULL ? st->user :
 				    st->env->local_user;
-				c = name != NULL && sc_match_pattern_list(name,
-				    arg, 0) == 1 ? YES : NO;
+				c = name != NULL &&
+				    ykssh_sc_match_pattern_list(name, arg,
+				    0) == 1 ? YES : NO;
 			} else if (strcasecmp(attr, "localuser") == 0) {
 				name = st->env->local_user;
-				c = name != NULL && sc_match_pattern_list(name,
-				    arg, 0) == 1 ? YES : NO;
+				c = name != NULL &&
+				    ykssh_sc_match_pattern_list(name, arg,
+				    0) == 1 ? YES : NO;
 			} else
 				c = MAYBE;	/* exec, localnetwork, ... */
 		}
@@ -294,12 +296,12 @@ walk_include(struct wstate *st, const struct sc_line *l, int depth,
 				    st->main_name);
 				goto out;
 			}
-			if ((e = sc_parse(data, len, &inc)) != NULL)
+			if ((e = ykssh_sc_parse(data, len, &inc)) != NULL)
 				goto out;
 			e = walk_file(st, inc, gl.gl_pathv[j], depth + 1,
 			    active, 1, 0, anchor, toplevel, via);
 			*active = saved;
-			sc_free(inc);
+			ykssh_sc_free(inc);
 			inc = NULL;
 			free(data);
 			data = NULL;
@@ -314,7 +316,7 @@ walk_include(struct wstate *st, const struct sc_line *l, int depth,
 out:
 	if (have_gl)
 		globfree(&gl);
-	sc_free(inc);
+	ykssh_sc_free(inc);
 	free(data);
 	free(path);
 	return e;
@@ -368,7 +370,7 @@ walk_file(struct wstate *st, const struct sc_config *cfg, const char *fname,
 		    l->argc > 0 && strcasecmp(l->argv[0], "no") != 0)
 			st->w->final_pass = 1;	/* ssh re-reads the config */
 		if (*active == NO || l->argc == 0 ||
-		    (k = sc_optindex(l->kw)) == -1)
+		    (k = ykssh_sc_optindex(l->kw)) == -1)
 			continue;
 		if ((e = record(st, k, *active, a, tl, via, fname, i + 1, ctx,
 		    l)) != NULL)
@@ -383,8 +385,8 @@ out:
 }
 
 struct ykssh_err *
-sc_walk(const struct sc_config *cfg, const char *host, size_t skip_b,
-    size_t skip_e, const struct sc_env *env, struct sc_walk *w)
+ykssh_sc_walk(const struct sc_config *cfg, const char *host, size_t skip_b,
+    size_t skip_e, const struct sc_env *env, struct ykssh_sc_walk *w)
 {
 	struct ykssh_err *e;
 	struct wstate st;
@@ -415,6 +417,6 @@ sc_walk(const struct sc_config *cfg, const char *host, size_t skip_b,
 	free(st.hostname);
 	free(st.user);
 	if (e != NULL)
-		sc_walk_free(w);
+		ykssh_sc_walk_free(w);
 	return e;
 }

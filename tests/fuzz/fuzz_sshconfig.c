@@ -35,7 +35,7 @@ check_roundtrip(const char *d, size_t n)
 	struct ykssh_err *e;
 	size_t i, off = 0;
 
-	if ((e = sc_parse(d, n, &cfg)) != NULL) {
+	if ((e = ykssh_sc_parse(d, n, &cfg)) != NULL) {
 		ykssh_err_free(e);	/* only NOMEM */
 		return;
 	}
@@ -47,7 +47,7 @@ check_roundtrip(const char *d, size_t n)
 	}
 	if (off != n)
 		abort();
-	sc_free(cfg);
+	ykssh_sc_free(cfg);
 }
 
 static int

@@ -55,7 +55,7 @@ parse(const char *s, size_t n)
 {
 	struct sc_config *cfg = NULL;
 
-	assert_null(sc_parse(s, n, &cfg));
+	assert_null(ykssh_sc_parse(s, n, &cfg));
 	return cfg;
 }
 
@@ -74,7 +74,7 @@ assert_roundtrip(const char *s, size_t n)
 	assert_int_equal(off, n);
 	assert_memory_equal(buf, s, n);
 	free(buf);
-	sc_free(cfg);
+	ykssh_sc_free(cfg);
 }
 
 static void
@@ -110,7 +110,7 @@ test_line_types(void **state)
 	assert_int_equal(cfg->lines[6].argc, 1);	  /* # ends args */
 	/* Only one '=' is a separator (misc.c strdelim). */
 	assert_string_equal(cfg->lines[7].argv[0], "=v");
-	sc_free(cfg);
+	ykssh_sc_free(cfg);
 }
 
 static void
@@ -125,12 +125,12 @@ test_quote_roundtrip(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		assert_non_null(q = sc_quote_arg(v[i]));
+		assert_non_null(q = ykssh_sc_quote_arg(v[i]));
 		snprintf(line, sizeof(line), "%s", q);
-		assert_int_equal(sc_split_args(line, &argv, &argc), 0);
+		assert_int_equal(ykssh_sc_split_args(line, &argv, &argc), 0);
 		assert_int_equal(argc, 1);
 		assert_string_equal(argv[0], v[i]);
-		sc_strv_free(argv, argc);
+		ykssh_sc_strv_free(argv, argc);
 		free(q);
 	}
 }
@@ -139,12 +139,12 @@ static void
 test_match_pattern(void **state)
 {
 	(void)state;
-	assert_true(sc_match_pattern("bitbucket.org", "*"));
-	assert_true(sc_match_pattern("bitbucket.org", "bit*.o?g"));
-	assert_false(sc_match_pattern("bitbucket.org", "Bitbucket.org"));
-	assert_int_equal(sc_match_pattern_list("a.b", "x,!a.*", 0), -1);
-	assert_int_equal(sc_match_pattern_list("a.b", "x,A.*", 1), 1);
-	assert_int_equal(sc_match_pattern_list("a.b", "x,y", 0), 0);
+	assert_true(ykssh_sc_match_pattern("bitbucket.org", "*"));
+	assert_true(ykssh_sc_match_pattern("bitbucket.org", "bit*.o?g"));
+	assert_false(ykssh_sc_match_pattern("bitbucket.org", "Bitbucket.org"));
+	assert_int_equal(ykssh_sc_match_pattern_list("a.b", "x,!a.*", 0), -1);
+	assert_int_equal(ykssh_sc_match_pattern_list("a.b", "x,A.*", 1), 1);
+	assert_int_equal(ykssh_sc_match_pattern_list("a.b", "x,y", 0), 0);
 }
 
 static const struct ykssh_sshconfig_entry fido = {
@@ -535,21 +535,21 @@ test_diff(void **state)
 	char *d = NULL;
 
 	(void)state;
-	assert_null(sc_unified_diff("a\nb\nc\n", 6, "a\nb\nc\n", 6, "x", "y",
-	    &d));
+	assert_null(ykssh_sc_unified_diff("a\nb\nc\n", 6, "a\nb\nc\n", 6, "x",
+	    "y", &d));
 	assert_string_equal(d, "");
 	free(d);
-	assert_null(sc_unified_diff("", 0, "n\n", 2, "x", "y", &d));
+	assert_null(ykssh_sc_unified_diff("", 0, "n\n", 2, "x", "y", &d));
 	assert_string_equal(d, "--- x\n+++ y\n@@ -0,0 +1,1 @@\n+n\n");
 	free(d);
-	assert_null(sc_unified_diff("1\n2\n3\n4\n5\n6\n7\n8\n9\n", 18,
+	assert_null(ykssh_sc_unified_diff("1\n2\n3\n4\n5\n6\n7\n8\n9\n", 18,
 	    "1\n2\n3\n4\nX\n6\n7\n8\n9", 17, "x", "y", &d));
 	assert_string_equal(d, "--- x\n+++ y\n"
 	    "@@ -2,8 +2,8 @@\n 2\n 3\n 4\n-5\n+X\n 6\n 7\n 8\n-9\n+9\n"
 	    "\\ No newline at end of file\n");
 	free(d);
 	/* Two far-apart changes: two hunks. */
-	assert_null(sc_unified_diff("a\n1\n2\n3\n4\n5\n6\n7\n8\nb\n", 20,
+	assert_null(ykssh_sc_unified_diff("a\n1\n2\n3\n4\n5\n6\n7\n8\nb\n", 20,
 	    "A\n1\n2\n3\n4\n5\n6\n7\n8\nB\n", 20, "x", "y", &d));
 	assert_string_equal(d, "--- x\n+++ y\n@@ -1,4 +1,4 @@\n-a\n+A\n"
 	    " 1\n 2\n 3\n@@ -7,4 +7,4 @@\n 6\n 7\n 8\n-b\n+B\n");
