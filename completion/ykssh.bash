@@ -31,6 +31,19 @@ _ykssh()
 	--type)
 		COMPREPLY=($(compgen -W "ed25519-sk ecdsa-sk" -- "$cur"))
 		return ;;
+	--slot)
+		COMPREPLY=($(compgen -W "9a 9c 9d 9e" -- "$cur"))
+		return ;;
+	--algorithm)
+		COMPREPLY=($(compgen -W "eccp256 eccp384 rsa2048" -- "$cur"))
+		return ;;
+	--pin-policy)
+		COMPREPLY=($(compgen -W "once always never default" -- "$cur"))
+		return ;;
+	--touch-policy)
+		COMPREPLY=($(compgen -W "cached always never default" \
+		    -- "$cur"))
+		return ;;
 	--pkcs11-provider)
 		_filedir so
 		return ;;
@@ -47,6 +60,8 @@ _ykssh()
 		    --no-touch-required --label --application --user --comment
 		    --output --attestation --challenge --device --force
 		    --no-register --no-config --host --persist --expires
+		    --piv --slot --algorithm --pin-policy --touch-policy
+		    --reader --setup
 		    --bitbucket-url --api-url --cacert --token-file
 		    $global" -- "$cur")) ;;
 	register)

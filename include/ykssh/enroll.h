@@ -42,6 +42,17 @@ struct ykssh_enroll_ui {
 	    struct ykssh_secret *pin);
 	/* A yes/no question; 1 = yes. */
 	int	(*confirm)(void *arg, const char *question);
+	/*
+	 * PIV: a new secret described by `what` (asked twice), e.g. the new
+	 * PIN or PUK in --setup.
+	 */
+	struct ykssh_err *(*new_secret)(void *arg, const char *what,
+	    struct ykssh_secret *s);
+	/*
+	 * PIV: an offer only an interactive user should see ("set up the
+	 * token now?"); NULL or 0 = no.
+	 */
+	int	(*offer)(void *arg, const char *question);
 };
 
 struct ykssh_enroll_opts {
@@ -119,10 +130,25 @@ struct ykssh_enroll_wired {
 	int		 bb_already;
 };
 
-struct ykssh_err *ykssh_enroll_wire(struct ykssh_ctx *ctx,
-    const struct ykssh_enroll_opts *o, const struct ykssh_enroll_result *r,
-    const struct ykssh_enroll_wire_opts *w, struct ykssh_enroll_wired **wiredp)
-    YKSSH_MUST_CHECK;
+/*
+ * The key to wire, FIDO2 or PIV (strings borrowed).  identity is what
+ * IdentityFile names: the stub (FIDO2) or the .pub (PIV, with the PKCS#11
+ * module in pkcs11_provider).  label names the block (NULL: the identity's
+ * file name).
+ */
+struct ykssh_enroll_key {
+	const struct ykssh_sshkey *key;
+	const char	*fingerprint;
+	const char	*pub_line;
+	const char	*pub_path;
+	const char	*identity;
+	const char	*pkcs11_provider;	/* PIV only */
+	const char	*label;
+};
+
+struct ykssh_err *ykssh_enroll_wire(struct ykssh_ctx *ctx, const char *home,
+    const struct ykssh_enroll_key *k, const struct ykssh_enroll_wire_opts *w,
+    struct ykssh_enroll_wired **wiredp) YKSSH_MUST_CHECK;
 void ykssh_enroll_wired_free(struct ykssh_enroll_wired *w);
 
 /* Errors: see fido.h, plus FILE_EXISTS, PERMISSION, UNSAFE_FILE, SYSTEM. */
@@ -130,5 +156,72 @@ struct ykssh_err *ykssh_enroll_fido(struct ykssh_ctx *ctx,
     const struct ykssh_enroll_opts *opts, const struct ykssh_enroll_ui *ui,
     struct ykssh_enroll_result **resultp) YKSSH_MUST_CHECK;
 void ykssh_enroll_result_free(struct ykssh_enroll_result *r);
+
+/*
+ * PIV enrollment: ykssh_enroll_piv(ctx, &opts, &ui, &result) plans the
+ * files (the .pub and the attestation chain beside it), opens the card,
+ * refuses an occupied slot without opts.force (saying what is there),
+ * optionally hardens a factory token (opts.setup, or ui->offer), gets
+ * management-key authentication (factory key, PIN-protected key after the
+ * PIN, or ui->get_pin for the key in hex), generates the key, stores the
+ * attestation certificate in the slot (so PKCS#11 modules see the key
+ * without a touch) and writes the files; the card is reset at the end.
+ */
+struct ykssh_enroll_piv_opts {
+	const char	*home;		/* required */
+	const char	*reader;	/* NULL: first Yubico/YubiKey reader */
+	uint8_t		 slot;		/* 0: 9a */
+	uint8_t		 algorithm;	/* 0: ECCP256 */
+	uint8_t		 pin_policy;	/* card byte; 0 = slot default */
+	uint8_t		 touch_policy;	/* card byte; 0 = slot default */
+	const char	*label;
+	const char	*comment;	/* NULL: user@host */
+	const char	*output;	/* .pub path; NULL ~/.ssh/id_piv_... */
+	int		 force;		/* occupied slot, existing files */
+	int		 setup;		/* new PIN, PUK, protected mgmt key */
+	int		 allow_last_pin;	/* may spend the last PIN try */
+};
+
+struct ykssh_enroll_piv_result {
+	struct ykssh_sshkey *key;
+	char		*fingerprint;
+	char		*pub_line;
+	char		*pub_path;
+	char		*attestation_path;	/* PEM: slot cert, F9 cert */
+	char		*backups[2];
+	char		*reader;
+	char		*model;
+	char		*firmware;
+	uint32_t	 serial;
+	uint8_t		 slot;
+	uint8_t		 algorithm;
+	uint8_t		 pin_policy;	/* effective, from metadata if known */
+	uint8_t		 touch_policy;
+	char		*replaced;	/* what --force replaced, or NULL */
+	char		*pkcs11_module;	/* NULL if none installed */
+	const char	*mgmt_algorithm;	/* "3des", "aes192", ... */
+	int		 mgmt_protected;	/* PIN-protected key in use */
+	int		 pin_used;
+	int		 setup_done;
+	/* Factory credentials still in place: 1 yes, 0 no, -1 unknown. */
+	int		 factory_pin;
+	int		 factory_puk;
+	int		 factory_mgmt;
+	unsigned long	 apdus;		/* APDUs sent by ykssh */
+};
+
+/*
+ * Errors: DEVICE_NOT_FOUND (no reader/card/PIV), SLOT_OCCUPIED,
+ * PIN_INVALID, PIN_BLOCKED, PIN_REQUIRED (last try refused), PIN_POLICY,
+ * AUTH_MGMT_KEY, UNSUPPORTED (algorithm/firmware), FILE_EXISTS, DEVICE,
+ * CANCELLED.  On an error after the key was generated, the message says so.
+ */
+struct ykssh_err *ykssh_enroll_piv(struct ykssh_ctx *ctx,
+    const struct ykssh_enroll_piv_opts *opts,
+    const struct ykssh_enroll_ui *ui,
+    struct ykssh_enroll_piv_result **resultp) YKSSH_MUST_CHECK;
+void ykssh_enroll_piv_result_free(struct ykssh_enroll_piv_result *r);
+/* The installed PKCS#11 module for PIV (libykcs11, else OpenSC), or NULL. */
+const char *ykssh_enroll_piv_module(void);
 
 #endif /* YKSSH_ENROLL_H */

@@ -18,6 +18,7 @@
 #include "ykssh/bitbucket.h"
 #include "ykssh/enroll.h"
 #include "ykssh/fido.h"
+#include "ykssh/piv.h"
 #include "ykssh/sshkey.h"
 
 #define CHALLENGE_MAX	(64 * 1024)
@@ -56,6 +57,20 @@ const struct cli_cmd cli_cmd_enroll = {
 	"                        touch when several are)\n"
 	"  --force               replace existing files (backups are kept) and\n"
 	"                        an existing resident key without asking\n"
+	"PIV (a key in the YubiKey's PIV application, used by ssh through the\n"
+	"PKCS#11 module libykcs11; IdentityFile names the .pub):\n"
+	"  --piv                 make a PIV key instead of a FIDO2 key\n"
+	"  --slot SLOT           9a (default), 9c, 9d, 9e or 82 to 95\n"
+	"  --algorithm ALG       eccp256 (default), eccp384 or rsa2048\n"
+	"  --pin-policy POL      once (default), always, never, or default\n"
+	"                        (the slot's own)\n"
+	"  --touch-policy POL    cached (default), always, never, or default\n"
+	"  --reader NAME         the reader (exact name or part of it;\n"
+	"                        default the first Yubico/YubiKey reader)\n"
+	"  --setup               on a fresh token: new PIN and PUK and a\n"
+	"                        random management key stored PIN-protected\n"
+	"  --output and --label name the .pub (default ~/.ssh/id_piv_9a.pub);\n"
+	"  the attestation chain goes beside it (-attestation.pem).\n"
 	"Then the key is registered with Bitbucket and ~/.ssh/config points\n"
 	"the Bitbucket host at it (registration first: ssh is not sent to a\n"
 	"key the server refused).  What the server accepts is checked before\n"
@@ -77,8 +92,13 @@ enum {
 	OPT_TYPE = 0x200, OPT_RESIDENT, OPT_VERIFY, OPT_NOTOUCH, OPT_LABEL,
 	OPT_APPLICATION, OPT_USER, OPT_COMMENT, OPT_OUTPUT, OPT_ATTESTATION,
 	OPT_CHALLENGE, OPT_DEVICE, OPT_FORCE, OPT_NOREGISTER, OPT_NOCONFIG,
-	OPT_HOST, OPT_PERSIST, OPT_EXPIRES
+	OPT_HOST, OPT_PERSIST, OPT_EXPIRES, OPT_PIV, OPT_SLOT, OPT_ALGORITHM,
+	OPT_PINPOLICY, OPT_TOUCHPOLICY, OPT_READER, OPT_SETUP
 };
+
+/* Options that belong to one kind of key only (bits). */
+#define ONLY_FIDO	0x01
+#define ONLY_PIV	0x02
 
 static struct ykssh_err *
 ui_get_pin(void *arg, const char *prompt, struct ykssh_secret *pin)
@@ -102,6 +122,23 @@ static int
 ui_confirm(void *arg, const char *question)
 {
 	(void)arg;
+	return cli_confirm(question);
+}
+
+static struct ykssh_err *
+ui_new_secret(void *arg, const char *what, struct ykssh_secret *s)
+{
+	(void)arg;
+	return cli_read_new_secret(what, s);
+}
+
+/* Offers go to a person at a terminal only, never to askpass. */
+static int
+ui_offer(void *arg, const char *question)
+{
+	(void)arg;
+	if (!isatty(STDIN_FILENO) || getenv("SSH_ASKPASS_REQUIRE") != NULL)
+		return 0;
 	return cli_confirm(question);
 }
 
@@ -257,6 +294,225 @@ read_challenge(const char *path, char **datap, size_t *lenp)
 	return NULL;
 }
 
+static const char *
+policy_text(const char *name, uint8_t v, int pin)
+{
+	(void)pin;
+	return v == 0 ? "slot default" : name;
+}
+
+static void
+print_piv_human(const struct cli *cli,
+    const struct ykssh_enroll_piv_result *r)
+{
+	size_t i;
+
+	fprintf(cli->out, "Created %s key in PIV slot %02x of %s (firmware "
+	    "%s, serial %u).\n", ykssh_sshkey_type_label(ykssh_sshkey_type(
+	    r->key)), r->slot, r->model, r->firmware, (unsigned)r->serial);
+	fprintf(cli->out, "  fingerprint  %s\n", r->fingerprint);
+	fprintf(cli->out, "  public key   %s\n", r->pub_path);
+	fprintf(cli->out, "  attestation  %s (slot certificate, then the "
+	    "token's F9 certificate)\n", r->attestation_path);
+	fprintf(cli->out, "  reader       %s\n", r->reader);
+	fprintf(cli->out, "  algorithm    %s\n",
+	    ykssh_piv_alg_name(r->algorithm));
+	fprintf(cli->out, "  PIN policy   %s\n", policy_text(
+	    ykssh_piv_pin_policy_name(r->pin_policy), r->pin_policy, 1));
+	fprintf(cli->out, "  touch policy %s\n", policy_text(
+	    ykssh_piv_touch_policy_name(r->touch_policy), r->touch_policy, 0));
+	fprintf(cli->out, "  certificate  the attestation certificate, "
+	    "stored in the slot\n");
+	fprintf(cli->out, "  PKCS#11      %s\n", r->pkcs11_module != NULL ?
+	    r->pkcs11_module : "none found (install ykcs11 or opensc)");
+	if (r->replaced != NULL)
+		fprintf(cli->out, "  replaced     %s\n", r->replaced);
+	if (r->setup_done)
+		fprintf(cli->out, "  setup        new PIN and PUK; random %s "
+		    "management key stored PIN-protected\n",
+		    r->mgmt_algorithm);
+	for (i = 0; i < 2; i++)
+		if (r->backups[i] != NULL)
+			fprintf(cli->out, "  backup       %s\n", r->backups[i]);
+	fprintf(cli->out, "%s\n", r->pub_line);
+}
+
+static void
+warn_factory(const struct cli *cli, const struct ykssh_enroll_piv_result *r)
+{
+	if (r->factory_pin == 1)
+		cli_warn(cli, "the token still has the factory PIV "
+		    "PIN (123456): anyone holding it can use the key; run "
+		    "'ykssh enroll --piv --setup --force' or 'ykman piv access "
+		    "change-pin'");
+	if (r->factory_puk == 1)
+		cli_warn(cli, "the token still has the factory PIV "
+		    "PUK (12345678): anyone can reset the PIN");
+	if (r->factory_mgmt == 1)
+		cli_warn(cli, "the token still has the factory PIV "
+		    "management key: anyone can replace its keys");
+}
+
+static int
+print_piv_json(const struct cli *cli, const struct ykssh_enroll_piv_result *r,
+    const struct cli_bb *b, const struct ykssh_enroll_wired *w)
+{
+	json_t *o, *warn;
+	char slot[4];
+
+	snprintf(slot, sizeof(slot), "%02x", r->slot);
+	warn = json_array();
+	if (warn != NULL && r->factory_pin == 1)
+		json_array_append_new(warn, json_string("factory PIN"));
+	if (warn != NULL && r->factory_puk == 1)
+		json_array_append_new(warn, json_string("factory PUK"));
+	if (warn != NULL && r->factory_mgmt == 1)
+		json_array_append_new(warn,
+		    json_string("factory management key"));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?,"
+	    " s:{s:s, s:s, s:s, s:I}, s:s?, s:b, s:b, s:b, s:o*, s:s?,"
+	    " s:I}",
+	    "kind", "piv",
+	    "type", ykssh_sshkey_type_name(ykssh_sshkey_type(r->key)),
+	    "fingerprint", r->fingerprint,
+	    "public_key_file", r->pub_path,
+	    "attestation_file", r->attestation_path,
+	    "slot", slot,
+	    "algorithm", ykssh_piv_alg_name(r->algorithm),
+	    "pin_policy", ykssh_piv_pin_policy_name(r->pin_policy),
+	    "touch_policy", ykssh_piv_touch_policy_name(r->touch_policy),
+	    "pkcs11_module", r->pkcs11_module,
+	    "token", "reader", r->reader, "model", r->model,
+	    "firmware", r->firmware, "serial", (json_int_t)r->serial,
+	    "management_key", r->mgmt_algorithm,
+	    "management_key_protected", r->mgmt_protected,
+	    "setup", r->setup_done,
+	    "pin_used", r->pin_used,
+	    "factory_credentials", warn,
+	    "replaced", r->replaced,
+	    "apdus", (json_int_t)r->apdus);
+	if (o != NULL)
+		json_object_set_new(o, "public_key", json_string(r->pub_line));
+	if (o != NULL && w != NULL && w->bb_id != NULL)
+		json_object_set_new(o, "registration", json_pack("{s:s, s:s, "
+		    "s:s, s:b}", "server", cli_bb_name(b), "id", w->bb_id,
+		    "label", w->bb_label, "already", w->bb_already));
+	if (o != NULL && w != NULL && w->config_path != NULL)
+		json_object_set_new(o, "ssh_config", json_pack("{s:s, s:s, s:s,"
+		    " s:s?, s:I, s:I}", "path", w->config_path, "label",
+		    w->config_label, "host", w->host, "hostname", w->hostname,
+		    "port", (json_int_t)w->port, "line",
+		    (json_int_t)w->config_line));
+	return cli_print_json(cli, o);
+}
+
+static int
+parse_policy(const char *arg, int touch, uint8_t *out)
+{
+	uint8_t v;
+
+	for (v = 0; v < 4; v++) {
+		const char *n = touch ? ykssh_piv_touch_policy_name(v) :
+		    ykssh_piv_pin_policy_name(v);
+
+		if (n != NULL && strcmp(arg, n) == 0) {
+			*out = v;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static const char *
+opt_name(const struct option *lo, int c)
+{
+	for (; lo->name != NULL; lo++)
+		if (lo->val == c)
+			return lo->name;
+	return "?";
+}
+
+/* ykssh enroll --piv, after option parsing. */
+static int
+enroll_piv(struct cli *cli, const struct ykssh_enroll_piv_opts *po,
+    struct ykssh_enroll_wire_opts *wo, struct cli_bb *b, int no_register)
+{
+	struct ykssh_enroll_ui ui;
+	struct ykssh_enroll_piv_result *r = NULL;
+	struct ykssh_enroll_wired *wired = NULL;
+	struct ykssh_bb_server *srv = NULL;
+	struct ykssh_err *err = NULL;
+	const char *warning;
+	char *bblabel = NULL;
+	int status = 0;
+
+	memset(&ui, 0, sizeof(ui));
+	ui.get_pin = ui_get_pin;
+	ui.confirm = ui_confirm;
+	ui.new_secret = ui_new_secret;
+	ui.offer = ui_offer;
+	if (!no_register) {
+		enum ykssh_keytype t = po->algorithm == YKSSH_PIV_ALG_RSA2048 ?
+		    YKSSH_KEY_RSA : po->algorithm == YKSSH_PIV_ALG_ECCP384 ?
+		    YKSSH_KEY_ECDSA_P384 : YKSSH_KEY_ECDSA_P256;
+
+		if ((err = cli_bb_connect(cli, b, po->home)) != NULL ||
+		    (err = ykssh_bb_server_info(b->bb, &srv)) != NULL ||
+		    (err = ykssh_bb_check_key(srv, t, 0, &warning)) != NULL)
+			goto out;
+		if (warning != NULL)
+			cli_warn(cli, "%s", warning);
+		wo->bb = b->bb;
+		wo->srv = srv;
+	}
+	err = ykssh_enroll_piv(cli->ctx, po, &ui, &r);
+	if (err == NULL && !wo->no_config && r->pkcs11_module == NULL)
+		err = ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_CONFIG, "no PKCS#11 "
+		    "module for PIV is installed: ssh cannot use the key"),
+		    "install ykcs11 (libykcs11.so) or opensc, then run "
+		    "'ykssh config apply'");
+	if (err == NULL && wo->bb != NULL) {
+		if ((bblabel = ykssh_bb_default_label(r->key, po->comment)) ==
+		    NULL)
+			err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
+		wo->bb_label = po->label != NULL ? po->label : bblabel;
+		wo->bb_label_explicit = po->label != NULL;
+	}
+	if (err == NULL) {
+		struct ykssh_enroll_key k;
+
+		memset(&k, 0, sizeof(k));
+		k.key = r->key;
+		k.fingerprint = r->fingerprint;
+		k.pub_line = r->pub_line;
+		k.pub_path = r->pub_path;
+		k.identity = r->pub_path;
+		k.pkcs11_provider = r->pkcs11_module;
+		k.label = po->label;
+		err = ykssh_enroll_wire(cli->ctx, po->home, &k, wo, &wired);
+	}
+	if (r != NULL)
+		warn_factory(cli, r);
+	if (err != NULL && r != NULL && !cli->json)
+		print_piv_human(cli, r);
+	if (err != NULL)
+		goto out;
+	if (cli->json)
+		status = print_piv_json(cli, r, b, wired);
+	else {
+		print_piv_human(cli, r);
+		print_wired(cli, b, wired);
+	}
+out:
+	if (err != NULL)
+		status = cli_fail(cli, err);
+	free(bblabel);
+	ykssh_enroll_wired_free(wired);
+	ykssh_bb_server_free(srv);
+	ykssh_enroll_piv_result_free(r);
+	return status;
+}
+
 static int
 cmd_enroll(struct cli *cli, int argc, char **argv)
 {
@@ -280,12 +536,20 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 		{ "host", required_argument, NULL, OPT_HOST },
 		{ "persist", required_argument, NULL, OPT_PERSIST },
 		{ "expires", required_argument, NULL, OPT_EXPIRES },
+		{ "piv", no_argument, NULL, OPT_PIV },
+		{ "slot", required_argument, NULL, OPT_SLOT },
+		{ "algorithm", required_argument, NULL, OPT_ALGORITHM },
+		{ "pin-policy", required_argument, NULL, OPT_PINPOLICY },
+		{ "touch-policy", required_argument, NULL, OPT_TOUCHPOLICY },
+		{ "reader", required_argument, NULL, OPT_READER },
+		{ "setup", no_argument, NULL, OPT_SETUP },
 		CLI_BB_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	static volatile sig_atomic_t cancelled;
 	const char *devices[YKSSH_FIDO_MAX_DEVICES];
 	struct ykssh_enroll_opts o;
+	struct ykssh_enroll_piv_opts po;
 	struct ykssh_enroll_ui ui;
 	struct ykssh_enroll_result *r = NULL;
 	struct ykssh_enroll_wire_opts wo;
@@ -300,15 +564,34 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 	const char *challenge_path = NULL;
 	char *challenge = NULL;
 	size_t challenge_len = 0;
-	int c, status = 0;
+	int c, status = 0, piv = 0, kinds = 0, slot;
+	const char *fido_opt = NULL, *piv_opt = NULL;
 
 	memset(&o, 0, sizeof(o));
+	memset(&po, 0, sizeof(po));
+	po.pin_policy = YKSSH_PIV_PIN_ONCE;
+	po.touch_policy = YKSSH_PIV_TOUCH_CACHED;
 	memset(&wo, 0, sizeof(wo));
 	memset(&b, 0, sizeof(b));
 	while ((c = cli_getopt(cli, argc, argv, CLI_COMMON_SHORTOPTS, lo,
 	    &status)) != -1) {
 		if (cli_bb_option(&b, c, optarg))
 			continue;
+		switch (c) {
+		case OPT_TYPE: case OPT_RESIDENT: case OPT_VERIFY:
+		case OPT_NOTOUCH: case OPT_APPLICATION: case OPT_USER:
+		case OPT_ATTESTATION: case OPT_CHALLENGE: case OPT_DEVICE:
+			kinds |= ONLY_FIDO;
+			fido_opt = opt_name(lo, c);
+			break;
+		case OPT_SLOT: case OPT_ALGORITHM: case OPT_PINPOLICY:
+		case OPT_TOUCHPOLICY: case OPT_READER: case OPT_SETUP:
+			kinds |= ONLY_PIV;
+			piv_opt = opt_name(lo, c);
+			break;
+		default:
+			break;
+		}
 		switch (c) {
 		case CLI_GETOPT_EXIT:
 			return status;
@@ -367,6 +650,48 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 		case OPT_NOREGISTER:
 			no_register = 1;
 			break;
+		case OPT_PIV:
+			piv = 1;
+			break;
+		case OPT_SLOT:
+			if ((slot = ykssh_piv_slot_from_name(optarg)) < 0)
+				return cli_usage_error(cli, &cli_cmd_enroll,
+				    "--slot is 9a, 9c, 9d, 9e or 82 to 95, not "
+				    "'%s'", optarg);
+			po.slot = (uint8_t)slot;
+			break;
+		case OPT_ALGORITHM:
+			if (strcmp(optarg, "eccp256") == 0)
+				po.algorithm = YKSSH_PIV_ALG_ECCP256;
+			else if (strcmp(optarg, "eccp384") == 0)
+				po.algorithm = YKSSH_PIV_ALG_ECCP384;
+			else if (strcmp(optarg, "rsa2048") == 0)
+				po.algorithm = YKSSH_PIV_ALG_RSA2048;
+			else if (strcmp(optarg, "ed25519") == 0)
+				po.algorithm = YKSSH_PIV_ALG_ED25519;
+			else
+				return cli_usage_error(cli, &cli_cmd_enroll,
+				    "--algorithm is eccp256, eccp384 or "
+				    "rsa2048, not '%s'", optarg);
+			break;
+		case OPT_PINPOLICY:
+			if (parse_policy(optarg, 0, &po.pin_policy) != 0)
+				return cli_usage_error(cli, &cli_cmd_enroll,
+				    "--pin-policy is once, always, never or "
+				    "default, not '%s'", optarg);
+			break;
+		case OPT_TOUCHPOLICY:
+			if (parse_policy(optarg, 1, &po.touch_policy) != 0)
+				return cli_usage_error(cli, &cli_cmd_enroll,
+				    "--touch-policy is cached, always, never "
+				    "or default, not '%s'", optarg);
+			break;
+		case OPT_READER:
+			po.reader = optarg;
+			break;
+		case OPT_SETUP:
+			po.setup = 1;
+			break;
 		case OPT_NOCONFIG:
 			wo.no_config = 1;
 			break;
@@ -394,6 +719,12 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 	if (optind != argc)
 		return cli_usage_error(cli, &cli_cmd_enroll,
 		    "unexpected argument '%s'", argv[optind]);
+	if (piv && (kinds & ONLY_FIDO))
+		return cli_usage_error(cli, &cli_cmd_enroll,
+		    "--%s is for FIDO2 keys, not with --piv", fido_opt);
+	if (!piv && (kinds & ONLY_PIV))
+		return cli_usage_error(cli, &cli_cmd_enroll,
+		    "--%s needs --piv", piv_opt);
 	if (o.user != NULL && !o.resident)
 		return cli_usage_error(cli, &cli_cmd_enroll,
 		    "--user only applies to --resident keys");
@@ -404,6 +735,21 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 	if ((o.home = cli_home()) == NULL)
 		return cli_fail(cli, ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_CONFIG,
 		    "cannot tell your home directory"), "set HOME"));
+	if (piv) {
+		po.home = o.home;
+		po.label = o.label;
+		po.comment = o.comment;
+		po.output = o.output;
+		po.force = o.force;
+		cancelled = 0;
+		ykssh_ctx_set_cancel_flag(cli->ctx, &cancelled);
+		ykssh_ctx_set_notice(cli->ctx, on_notice, cli);
+		cli_catch_interrupt(&cancelled);
+		status = enroll_piv(cli, &po, &wo, &b, no_register);
+		cli_release_interrupt();
+		cli_bb_close(&b);
+		return status;
+	}
 	if (challenge_path != NULL) {
 		if ((err = read_challenge(challenge_path, &challenge,
 		    &challenge_len)) != NULL)
@@ -445,8 +791,18 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 		wo.bb_label = o.label != NULL ? o.label : bblabel;
 		wo.bb_label_explicit = o.label != NULL;
 	}
-	if (err == NULL)
-		err = ykssh_enroll_wire(cli->ctx, &o, r, &wo, &wired);
+	if (err == NULL) {
+		struct ykssh_enroll_key k;
+
+		memset(&k, 0, sizeof(k));
+		k.key = r->key;
+		k.fingerprint = r->fingerprint;
+		k.pub_line = r->pub_line;
+		k.pub_path = r->pub_path;
+		k.identity = r->stub_path;
+		k.label = o.label;
+		err = ykssh_enroll_wire(cli->ctx, o.home, &k, &wo, &wired);
+	}
 	cli_release_interrupt();
 	if (err != NULL && r != NULL && !cli->json)
 		/* The key exists: say where, whatever failed after. */

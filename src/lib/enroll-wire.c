@@ -33,15 +33,14 @@ ykssh_enroll_wired_free(struct ykssh_enroll_wired *w)
 
 /* The block's label: the enrollment label, else the stub's file name. */
 static char *
-config_label(const struct ykssh_enroll_opts *o,
-    const struct ykssh_enroll_result *r)
+config_label(const struct ykssh_enroll_key *k)
 {
 	const char *base;
 
-	if (o->label != NULL)
-		return strdup(o->label);
-	base = strrchr(r->stub_path, '/');
-	return strdup(base != NULL ? base + 1 : r->stub_path);
+	if (k->label != NULL)
+		return strdup(k->label);
+	base = strrchr(k->identity, '/');
+	return strdup(base != NULL ? base + 1 : k->identity);
 }
 
 /*
@@ -65,13 +64,13 @@ is_ssh_home(const char *home)
  * whatever $HOME says.
  */
 static char *
-identity_path(const struct ykssh_enroll_opts *o, const char *stub)
+identity_path(const char *home, const char *stub)
 {
-	size_t n = strlen(o->home);
+	size_t n = strlen(home);
 	char *s;
 
-	if (strncmp(stub, o->home, n) == 0 && stub[n] == '/' &&
-	    strpbrk(stub + n, " \t\"") == NULL && is_ssh_home(o->home)) {
+	if (strncmp(stub, home, n) == 0 && stub[n] == '/' &&
+	    strpbrk(stub + n, " \t\"") == NULL && is_ssh_home(home)) {
 		if (asprintf(&s, "~%s", stub + n) < 0)
 			return NULL;
 		return s;
@@ -126,8 +125,8 @@ host_taken(const char *path, const char *host, const char *label, int *takenp)
 }
 
 static struct ykssh_err *
-write_config(struct ykssh_ctx *ctx, const struct ykssh_enroll_opts *o,
-    const struct ykssh_enroll_result *r, const struct ykssh_enroll_wire_opts *w,
+write_config(struct ykssh_ctx *ctx, const char *home,
+    const struct ykssh_enroll_key *k, const struct ykssh_enroll_wire_opts *w,
     struct ykssh_enroll_wired *wd)
 {
 	struct ykssh_sshconfig_entry e;
@@ -135,20 +134,22 @@ write_config(struct ykssh_ctx *ctx, const struct ykssh_enroll_opts *o,
 	char *path = NULL, *ident = NULL, *alias = NULL;
 	const char *server = w->srv != NULL ? w->srv->ssh_host :
 	    YKSSH_BB_CLOUD_SSH_HOST;
-	char *fp = r->fingerprint;
+	const char *fp = k->fingerprint;
 
 	if (w->config_path != NULL)
 		path = strdup(w->config_path);
-	else if (asprintf(&path, "%s/.ssh/config", o->home) < 0)
+	else if (asprintf(&path, "%s/.ssh/config", home) < 0)
 		path = NULL;
-	if ((wd->config_label = config_label(o, r)) == NULL ||
-	    (ident = identity_path(o, r->stub_path)) == NULL ||
+	if ((wd->config_label = config_label(k)) == NULL ||
+	    (ident = identity_path(home, k->identity)) == NULL ||
 	    path == NULL) {
 		err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
 		goto out;
 	}
 	memset(&e, 0, sizeof(e));
-	e.kind = YKSSH_SSHCONFIG_FIDO2;
+	e.kind = k->pkcs11_provider != NULL ? YKSSH_SSHCONFIG_PIV :
+	    YKSSH_SSHCONFIG_FIDO2;
+	e.pkcs11_provider = k->pkcs11_provider;
 	e.label = wd->config_label;
 	e.key_id = fp;
 	e.identity_file = ident;
@@ -200,14 +201,14 @@ out:
 }
 
 struct ykssh_err *
-ykssh_enroll_wire(struct ykssh_ctx *ctx, const struct ykssh_enroll_opts *o,
-    const struct ykssh_enroll_result *r, const struct ykssh_enroll_wire_opts *w,
+ykssh_enroll_wire(struct ykssh_ctx *ctx, const char *home,
+    const struct ykssh_enroll_key *k, const struct ykssh_enroll_wire_opts *w,
     struct ykssh_enroll_wired **wiredp)
 {
 	struct ykssh_enroll_wired *wd;
-	struct ykssh_bb_key *k = NULL;
+	struct ykssh_bb_key *bk = NULL;
 	struct ykssh_err *err = NULL;
-	const char *comment = strchr(r->pub_line, ' ');
+	const char *comment = strchr(k->pub_line, ' ');
 
 	*wiredp = NULL;
 	if ((wd = calloc(1, sizeof(*wd))) == NULL)
@@ -217,34 +218,37 @@ ykssh_enroll_wire(struct ykssh_ctx *ctx, const struct ykssh_enroll_opts *o,
 		if (comment != NULL)
 			comment = strchr(comment + 1, ' ');
 		comment = comment != NULL ? comment + 1 : NULL;
-		if ((err = ykssh_bb_register(w->bb, r->key, comment,
-		    w->bb_label, w->bb_label_explicit, w->expires_days, &k,
+		if ((err = ykssh_bb_register(w->bb, k->key, comment,
+		    w->bb_label, w->bb_label_explicit, w->expires_days, &bk,
 		    &wd->bb_already)) != NULL) {
 			err = ykssh_err_hint(YKSSH_ERR_WRAP(err,
 			    "the key is in %s but not registered",
-			    r->pub_path), "fix the cause, then run 'ykssh "
-			    "register %s'", r->pub_path);
+			    k->pub_path), "fix the cause, then run 'ykssh "
+			    "register %s'", k->pub_path);
 			goto out;
 		}
-		if ((wd->bb_id = strdup(k->id)) == NULL ||
-		    (wd->bb_label = strdup(k->label != NULL ? k->label :
+		if ((wd->bb_id = strdup(bk->id)) == NULL ||
+		    (wd->bb_label = strdup(bk->label != NULL ? bk->label :
 		    w->bb_label)) == NULL) {
 			err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
 			goto out;
 		}
 	}
-	if (!w->no_config && (err = write_config(ctx, o, r, w, wd)) != NULL) {
+	if (!w->no_config && (err = write_config(ctx, home, k, w, wd)) !=
+	    NULL) {
 		err = ykssh_err_hint(YKSSH_ERR_WRAP(err,
 		    "the key is%s ready but ~/.ssh/config was not changed",
 		    w->bb != NULL ? " registered and" : ""),
 		    "fix the cause, then run 'ykssh config apply "
-		    "--identity-file %s'", r->stub_path);
+		    "--identity-file %s%s%s'", k->identity,
+		    k->pkcs11_provider != NULL ? " --pkcs11-provider " : "",
+		    k->pkcs11_provider != NULL ? k->pkcs11_provider : "");
 		goto out;
 	}
 	*wiredp = wd;
 	wd = NULL;
 out:
-	ykssh_bb_key_free(k);
+	ykssh_bb_key_free(bk);
 	ykssh_enroll_wired_free(wd);
 	return err;
 }
