@@ -157,6 +157,15 @@ struct ykssh_err *ykssh_enroll_fido(struct ykssh_ctx *ctx,
     struct ykssh_enroll_result **resultp) YKSSH_MUST_CHECK;
 void ykssh_enroll_result_free(struct ykssh_enroll_result *r);
 
+/* The default key comment, "user@host" (malloc'd; NULL: no memory). */
+char *ykssh_enroll_default_comment(void);
+/*
+ * A label names files and the application: 1 to 64 letters, digits, '-',
+ * '_' and '.', not starting with '.'.  USAGE error otherwise.
+ */
+struct ykssh_err *ykssh_enroll_check_label(const char *label)
+    YKSSH_MUST_CHECK;
+
 /*
  * PIV enrollment: ykssh_enroll_piv(ctx, &opts, &ui, &result) plans the
  * files (the .pub and the attestation chain beside it), opens the card,

@@ -141,6 +141,23 @@ struct ykssh_err *ykssh_fido_enrollment_attestation(
     YKSSH_MUST_CHECK;
 
 /*
+ * The token's resident SSH keys ("ssh:" applications, ed25519/es256) as
+ * ssh-keygen -K reads them: each key with its stub data (flags: user
+ * presence, resident, verification if the credential requires it; the
+ * credential id as key handle), its fingerprint and user name (or NULL).
+ * Needs the PIN (credential management).  UNSUPPORTED without it.
+ */
+struct ykssh_fido_resident {
+	struct ykssh_sshkey	*key;
+	char			*fingerprint;
+	char			*user;
+};
+struct ykssh_err *ykssh_fido_list_resident(struct ykssh_fido_dev *dev,
+    const char *pin, struct ykssh_fido_resident **keysp, size_t *np)
+    YKSSH_MUST_CHECK;
+void ykssh_fido_residents_free(struct ykssh_fido_resident *keys, size_t n);
+
+/*
  * Deletes the resident credential whose SSH key (the credential's public
  * key under its "ssh:" application) has the fingerprint "SHA256:...".
  * *foundp is 0 when the token has no such credential.  Needs the PIN.

@@ -8,6 +8,7 @@
 
 #include "bbsetup.h"
 #include "prompt.h"
+#include "ykssh/enroll.h"
 
 const char *
 cli_home(void)
@@ -115,4 +116,23 @@ cli_bb_name(const struct cli_bb *b)
 	else
 		snprintf(name, sizeof(name), "Bitbucket Cloud");
 	return name;
+}
+
+void
+cli_print_wired(const struct cli *cli, const struct cli_bb *b,
+    const struct ykssh_enroll_wired *w)
+{
+	if (w->bb_id != NULL)
+		fprintf(cli->out, "  bitbucket    %s on %s as \"%s\" (id %s)\n",
+		    w->bb_already ? "already registered" : "registered",
+		    cli_bb_name(b), w->bb_label, w->bb_id);
+	if (w->config_path != NULL) {
+		fprintf(cli->out, "  ssh config   %s line %zu: Host %s%s%s\n",
+		    w->config_path, w->config_line, w->host,
+		    w->hostname != NULL ? " (HostName " : "",
+		    w->hostname != NULL ? w->hostname : "");
+		if (w->hostname != NULL)
+			fprintf(cli->out, "               use git@%s:... in "
+			    "your git remotes\n", w->host);
+	}
 }

@@ -52,6 +52,10 @@ struct ykssh_err *cli_bb_connect(struct cli *cli, struct cli_bb *b,
 void cli_bb_close(struct cli_bb *b);
 /* "Bitbucket Cloud" or "Bitbucket Data Center (https://...)". */
 const char *cli_bb_name(const struct cli_bb *b);
+/* The config entry and registration lines of enroll and recover. */
+struct ykssh_enroll_wired;
+void cli_print_wired(const struct cli *cli, const struct cli_bb *b,
+    const struct ykssh_enroll_wired *w);
 /* The user's home directory ($HOME, else the password database). */
 const char *cli_home(void);
 

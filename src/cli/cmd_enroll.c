@@ -206,25 +206,6 @@ print_human(const struct cli *cli, const struct ykssh_enroll_result *r)
 	fprintf(cli->out, "%s\n", r->pub_line);
 }
 
-static void
-print_wired(const struct cli *cli, const struct cli_bb *b,
-    const struct ykssh_enroll_wired *w)
-{
-	if (w->bb_id != NULL)
-		fprintf(cli->out, "  bitbucket    %s on %s as \"%s\" (id %s)\n",
-		    w->bb_already ? "already registered" : "registered",
-		    cli_bb_name(b), w->bb_label, w->bb_id);
-	if (w->config_path != NULL) {
-		fprintf(cli->out, "  ssh config   %s line %zu: Host %s%s%s\n",
-		    w->config_path, w->config_line, w->host,
-		    w->hostname != NULL ? " (HostName " : "",
-		    w->hostname != NULL ? w->hostname : "");
-		if (w->hostname != NULL)
-			fprintf(cli->out, "               use git@%s:... in "
-			    "your git remotes\n", w->host);
-	}
-}
-
 static int
 print_json(const struct cli *cli, const struct ykssh_enroll_result *r,
     const struct cli_bb *b, const struct ykssh_enroll_wired *w)
@@ -501,7 +482,7 @@ enroll_piv(struct cli *cli, const struct ykssh_enroll_piv_opts *po,
 		status = print_piv_json(cli, r, b, wired);
 	else {
 		print_piv_human(cli, r);
-		print_wired(cli, b, wired);
+		cli_print_wired(cli, b, wired);
 	}
 out:
 	if (err != NULL)
@@ -813,7 +794,7 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 		status = print_json(cli, r, &b, wired);
 	else {
 		print_human(cli, r);
-		print_wired(cli, &b, wired);
+		cli_print_wired(cli, &b, wired);
 	}
 out:
 	if (err != NULL)

@@ -48,8 +48,8 @@ exists(const char *path)
 	return lstat(path, &st) == 0 || errno != ENOENT;
 }
 
-static struct ykssh_err *
-check_label(const char *label)
+struct ykssh_err *
+ykssh_enroll_check_label(const char *label)
 {
 	size_t i, len = strlen(label);
 
@@ -108,8 +108,8 @@ check_dir_writable(const char *dir)
 	return NULL;
 }
 
-static char *
-default_comment(void)
+char *
+ykssh_enroll_default_comment(void)
 {
 	char host[HOST_NAME_MAX + 1], *s = NULL;
 	struct passwd *pw = getpwuid(getuid());
@@ -146,7 +146,8 @@ make_plan(const struct ykssh_enroll_opts *o, enum ykssh_keytype type,
 	int i;
 
 	memset(p, 0, sizeof(*p));
-	if (o->label != NULL && (err = check_label(o->label)) != NULL)
+	if (o->label != NULL &&
+	    (err = ykssh_enroll_check_label(o->label)) != NULL)
 		return err;
 	if (o->application != NULL)
 		p->application = strdup(o->application);
@@ -157,7 +158,7 @@ make_plan(const struct ykssh_enroll_opts *o, enum ykssh_keytype type,
 	} else
 		p->application = strdup("ssh:");
 	p->comment = o->comment != NULL ? strdup(o->comment) :
-	    default_comment();
+	    ykssh_enroll_default_comment();
 	if (asprintf(&p->ssh_dir, "%s/.ssh", o->home) < 0)
 		p->ssh_dir = NULL;
 	if (p->application == NULL || p->comment == NULL ||

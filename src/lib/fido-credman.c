@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Resident credentials through credential management: find the one that
- * is a given SSH key, and delete it.
+ * Resident credentials through credential management: list them as SSH
+ * keys (what ssh-keygen -K reads), delete one.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,17 +11,21 @@
 
 #include "fido-internal.h"
 
-/* The SSH key a resident credential is, under its application. */
-static int
-cred_fingerprint(const fido_cred_t *c, const char *rp, char **fpp)
+/*
+ * The SSH key a resident credential is, as ssh-keygen -K reads it: user
+ * presence assumed, resident, verification required when the credential
+ * is protected that way; the credential id is the key handle.
+ */
+static struct ykssh_err *
+cred_key(const fido_cred_t *c, const char *rp, struct ykssh_sshkey **kp)
 {
 	struct ykssh_sshkey *k;
 	struct ykssh_err *err;
-	uint8_t pk[65], kh = 0;
+	uint8_t pk[65], flags;
 	size_t len = fido_cred_pubkey_len(c);
 	enum ykssh_keytype type;
 
-	*fpp = NULL;
+	*kp = NULL;
 	if (fido_cred_type(c) == COSE_EDDSA && len == 32) {
 		type = YKSSH_KEY_ED25519_SK;
 		memcpy(pk, fido_cred_pubkey_ptr(c), 32);
@@ -31,37 +35,55 @@ cred_fingerprint(const fido_cred_t *c, const char *rp, char **fpp)
 		memcpy(pk + 1, fido_cred_pubkey_ptr(c), 64);
 		len = 65;
 	} else
-		return -1;
+		return YKSSH_ERR(YKSSH_ERR_KEY_TYPE_UNKNOWN,
+		    "resident credential of %s is not an SSH key type", rp);
+	flags = YKSSH_SK_USER_PRESENCE_REQD | YKSSH_SK_RESIDENT_KEY;
+	if (fido_cred_prot(c) == FIDO_CRED_PROT_UV_REQUIRED)
+		flags |= YKSSH_SK_USER_VERIFICATION_REQD;
 	if ((k = ykssh_sshkey_new()) == NULL)
-		return -1;
-	/* The blob has no key handle; any one byte satisfies the setter. */
-	err = ykssh_sshkey_set_sk(k, type, pk, len, rp, 0, &kh, 1);
-	if (err == NULL)
-		err = ykssh_sshkey_fingerprint(k, fpp);
-	ykssh_sshkey_free(k);
-	if (err != NULL) {
-		ykssh_err_free(err);
-		return -1;
+		return YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
+	if ((err = ykssh_sshkey_set_sk(k, type, pk, len, rp, flags,
+	    fido_cred_id_ptr(c), fido_cred_id_len(c))) != NULL) {
+		ykssh_sshkey_free(k);
+		return err;
 	}
-	return 0;
+	*kp = k;
+	return NULL;
+}
+
+void
+ykssh_fido_residents_free(struct ykssh_fido_resident *r, size_t n)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		ykssh_sshkey_free(r[i].key);
+		free(r[i].fingerprint);
+		free(r[i].user);
+	}
+	free(r);
 }
 
 struct ykssh_err *
-ykssh_fido_delete_resident(struct ykssh_fido_dev *dev,
-    const char *fingerprint, const char *pin, int *foundp)
+ykssh_fido_list_resident(struct ykssh_fido_dev *dev, const char *pin,
+    struct ykssh_fido_resident **keysp, size_t *np)
 {
 	fido_credman_rp_t *rp = NULL;
 	fido_credman_rk_t *rk = NULL;
+	struct ykssh_fido_resident *keys = NULL, *tmp;
 	struct ykssh_err *err = NULL;
-	size_t i, j;
-	char *fp;
+	size_t i, j, n = 0;
 	int rc;
 
-	*foundp = 0;
+	*keysp = NULL;
+	*np = 0;
 	if (!ykssh_fido_supports_credman(dev))
-		return YKSSH_ERR(YKSSH_ERR_UNSUPPORTED,
+		return ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_UNSUPPORTED,
 		    "%s cannot list its resident keys (no credential "
-		    "management)", dev->name);
+		    "management)", dev->name), "resident keys on this token "
+		    "can only be read with 'ssh-keygen -K'");
 	if ((rp = fido_credman_rp_new()) == NULL)
 		return YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
 	rc = fido_credman_get_dev_rp(dev->dev, rp, pin);
@@ -71,9 +93,10 @@ ykssh_fido_delete_resident(struct ykssh_fido_dev *dev,
 		err = ykssh_fido_err(dev, rc, "credential management");
 		goto out;
 	}
-	for (i = 0; i < fido_credman_rp_count(rp) && !*foundp; i++) {
+	for (i = 0; i < fido_credman_rp_count(rp); i++) {
 		const char *id = fido_credman_rp_id(rp, i);
 
+		/* OpenSSH's keys are the "ssh:" applications. */
 		if (id == NULL || strncmp(id, "ssh:", 4) != 0)
 			continue;
 		fido_credman_rk_free(&rk);
@@ -88,26 +111,75 @@ ykssh_fido_delete_resident(struct ykssh_fido_dev *dev,
 		}
 		for (j = 0; j < fido_credman_rk_count(rk); j++) {
 			const fido_cred_t *c = fido_credman_rk(rk, j);
+			struct ykssh_fido_resident *r;
+			const char *user = fido_cred_user_name(c);
 
-			if (cred_fingerprint(c, id, &fp) != 0)
-				continue;
-			if (strcmp(fp, fingerprint) == 0) {
-				free(fp);
-				rc = fido_credman_del_dev_rk(dev->dev,
-				    fido_cred_id_ptr(c), fido_cred_id_len(c),
-				    pin);
-				if (rc != FIDO_OK)
-					err = ykssh_fido_err(dev, rc,
-					    "deleting the resident key");
-				else
-					*foundp = 1;
+			if ((tmp = reallocarray(keys, n + 1,
+			    sizeof(*keys))) == NULL) {
+				err = YKSSH_ERR(YKSSH_ERR_NOMEM,
+				    "out of memory");
 				goto out;
 			}
-			free(fp);
+			keys = tmp;
+			r = &keys[n];
+			memset(r, 0, sizeof(*r));
+			if ((err = cred_key(c, id, &r->key)) != NULL) {
+				/* Not an SSH key type: not ours. */
+				ykssh_err_free(err);
+				err = NULL;
+				continue;
+			}
+			n++;
+			if ((err = ykssh_sshkey_fingerprint(r->key,
+			    &r->fingerprint)) != NULL)
+				goto out;
+			if (user != NULL && *user != '\0' &&
+			    (r->user = strdup(user)) == NULL) {
+				err = YKSSH_ERR(YKSSH_ERR_NOMEM,
+				    "out of memory");
+				goto out;
+			}
 		}
 	}
 out:
 	fido_credman_rk_free(&rk);
 	fido_credman_rp_free(&rp);
+	if (err != NULL) {
+		ykssh_fido_residents_free(keys, n);
+		return err;
+	}
+	*keysp = keys;
+	*np = n;
+	return NULL;
+}
+
+struct ykssh_err *
+ykssh_fido_delete_resident(struct ykssh_fido_dev *dev,
+    const char *fingerprint, const char *pin, int *foundp)
+{
+	struct ykssh_fido_resident *keys = NULL;
+	struct ykssh_err *err;
+	size_t i, n = 0;
+	int rc;
+
+	*foundp = 0;
+	if ((err = ykssh_fido_list_resident(dev, pin, &keys, &n)) != NULL)
+		return err;
+	for (i = 0; i < n; i++) {
+		const struct ykssh_sshkey *k = keys[i].key;
+
+		if (strcmp(keys[i].fingerprint, fingerprint) != 0)
+			continue;
+		rc = fido_credman_del_dev_rk(dev->dev,
+		    ykssh_sshkey_key_handle_ptr(k),
+		    ykssh_sshkey_key_handle_len(k), pin);
+		if (rc != FIDO_OK)
+			err = ykssh_fido_err(dev, rc,
+			    "deleting the resident key");
+		else
+			*foundp = 1;
+		break;
+	}
+	ykssh_fido_residents_free(keys, n);
 	return err;
 }
