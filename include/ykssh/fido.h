@@ -7,11 +7,12 @@
  *	ykssh_fido_enrollment_key(e)          the key for the stub/.pub
  *	ykssh_fido_close(dev)
  *
- * Paths: "/dev/hidrawN", or "udp://HOST:PORT[?local=PORT]" for
- * HID-over-UDP simulators; none means every token plugged in.  Every token is driven through ykssh's own report I/O
- * (libfido2 custom I/O), so the front end is told through the context's
- * notice callback exactly when the token waits for a touch, and Ctrl-C
- * (the context's cancel flag) sends CTAPHID_CANCEL.
+ * Paths: "/dev/hidrawN", or "udp://HOST:PORT[?local=PORT]" for HID-over-UDP
+ * simulators; none means every token plugged in.  Every token is driven
+ * through ykssh's own report I/O (libfido2 custom I/O), so the front end is
+ * told through the context's notice callback exactly when the token waits
+ * for a touch, and Ctrl-C (the context's cancel flag) sends
+ * CTAPHID_CANCEL.
  *
  * PINs are passed in, never asked for here: the caller asks only when an
  * operation returns YKSSH_ERR_PIN_REQUIRED (or knows in advance that it

@@ -118,9 +118,9 @@ struct ykssh_err *ykssh_sshkey_fingerprint(const struct ykssh_sshkey *key,
     char **fpp) YKSSH_MUST_CHECK;
 
 /*
- * The .pub line "<type> <base64> <comment>" without a newline.  With a
- * NULL comment the line ends after the base64; an empty comment leaves a
- * trailing space, as ssh-keygen writes it.  A comment containing a newline or other
+ * The .pub line "<type> <base64> <comment>" without a newline.  With a NULL
+ * comment the line ends after the base64; an empty comment leaves a trailing
+ * space, as ssh-keygen writes it.  A comment containing a newline or other
  * control character is refused (INVALID_ARGUMENT): it would break the file.
  */
 struct ykssh_err *ykssh_sshkey_format_public(const struct ykssh_sshkey *key,

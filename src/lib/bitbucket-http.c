@@ -27,7 +27,13 @@ ykssh_bb_curl_load(struct ykssh_bb *bb)
 	struct ykssh_bb_curl *c = &bb->c;
 	const char *e;
 
-	if ((c->dl = dlopen(LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+	/*
+	 * Never unloaded once loaded (RTLD_NODELETE): libcurl and its TLS
+	 * library keep thread-local and atexit state that must outlive a
+	 * dlclose() (LeakSanitizer's exit-time scan crashed on it).
+	 */
+	if ((c->dl = dlopen(LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL |
+	    RTLD_NODELETE)) == NULL) {
 		e = dlerror();
 		return ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_UNSUPPORTED,
 		    "cannot load %s: %s", LIBCURL_SONAME, e != NULL ? e : "?"),

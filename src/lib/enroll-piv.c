@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,12 +17,12 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "enroll-internal.h"
 #include "ykssh/atomicfile.h"
 #include "ykssh/enroll.h"
 #include "ykssh/piv.h"
 
 #define NAME_TRIES	100
-#define LABEL_MAX	64
 #define MGMT_HEX_MAX	64
 
 static const char *const modules[] = {
@@ -78,47 +77,6 @@ exists(const char *path)
 	return lstat(path, &st) == 0 || errno != ENOENT;
 }
 
-static struct ykssh_err *
-check_label(const char *label)
-{
-	size_t i, len = strlen(label);
-
-	if (len == 0 || len > LABEL_MAX)
-		return YKSSH_ERR(YKSSH_ERR_USAGE,
-		    "a label has 1 to %d characters", LABEL_MAX);
-	for (i = 0; i < len; i++) {
-		char c = label[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-		    c == '.') || (i == 0 && c == '.'))
-			return YKSSH_ERR(YKSSH_ERR_USAGE, "label \"%.64s\" has "
-			    "a character other than letters, digits, '-', '_' "
-			    "and '.'", label);
-	}
-	return NULL;
-}
-
-static struct ykssh_err *
-check_target(const char *path, int force)
-{
-	struct stat st;
-
-	if (lstat(path, &st) != 0) {
-		if (errno == ENOENT)
-			return NULL;
-		return YKSSH_ERRNO(YKSSH_ERR_SYSTEM, "cannot check %s", path);
-	}
-	if (!S_ISREG(st.st_mode))
-		return YKSSH_ERR(YKSSH_ERR_UNSAFE_FILE, "%s exists and is not "
-		    "a regular file", path);
-	if (!force)
-		return ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_FILE_EXISTS,
-		    "%s already exists", path), "choose another --output, "
-		    "or pass --force to replace it (a backup is kept)");
-	return NULL;
-}
-
 /* "<pub without .pub>-attestation.pem" */
 static char *
 attestation_name(const char *pub)
@@ -141,16 +99,17 @@ plan_files(const struct ykssh_enroll_piv_opts *o, uint8_t slot,
 	char *dir = NULL;
 	int i;
 
-	if (o->label != NULL && (err = check_label(o->label)) != NULL)
+	if (o->label != NULL && (err = ykssh_enroll_check_label(o->label)) != NULL)
 		return err;
 	if (o->output != NULL) {
 		if ((r->pub_path = strdup(o->output)) == NULL ||
 		    (r->attestation_path = attestation_name(o->output)) ==
 		    NULL)
 			return YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
-		if ((err = check_target(r->pub_path, o->force)) != NULL ||
-		    (err = check_target(r->attestation_path, o->force)) !=
-		    NULL)
+		if ((err = ykssh_enroll_check_target(r->pub_path,
+		    o->force)) != NULL ||
+		    (err = ykssh_enroll_check_target(r->attestation_path,
+		    o->force)) != NULL)
 			return err;
 		return NULL;
 	}
@@ -188,21 +147,6 @@ plan_files(const struct ykssh_enroll_piv_opts *o, uint8_t slot,
 		return YKSSH_ERR(YKSSH_ERR_FILE_EXISTS, "no free key file name "
 		    "in %s/.ssh", o->home);
 	return NULL;
-}
-
-static char *
-default_comment(void)
-{
-	char host[HOST_NAME_MAX + 1], *s = NULL;
-	struct passwd *pw = getpwuid(getuid());
-
-	if (gethostname(host, sizeof(host)) != 0)
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
-	if (asprintf(&s, "%s@%s", pw != NULL ? pw->pw_name : "user",
-	    host) < 0)
-		return NULL;
-	return s;
 }
 
 static void
@@ -523,7 +467,7 @@ make_key(struct ykssh_ctx *ctx, struct ykssh_piv *piv,
 	r->pin_policy = ss.has_key ? ss.pin_policy : o->pin_policy;
 	r->touch_policy = ss.has_key ? ss.touch_policy : o->touch_policy;
 	if ((comment = o->comment != NULL ? strdup(o->comment) :
-	    default_comment()) == NULL) {
+	    ykssh_enroll_default_comment()) == NULL) {
 		err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
 		goto out;
 	}

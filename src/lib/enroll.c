@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "enroll-internal.h"
 #include "ykssh/atomicfile.h"
 #include "ykssh/enroll.h"
 #include "ykssh/fido.h"
@@ -70,9 +71,8 @@ ykssh_enroll_check_label(const char *label)
 	return NULL;
 }
 
-/* An existing target may be replaced only with --force, never a link. */
-static struct ykssh_err *
-check_target(const char *path, int force)
+struct ykssh_err *
+ykssh_enroll_check_target(const char *path, int force)
 {
 	struct stat st;
 
@@ -176,8 +176,10 @@ make_plan(const struct ykssh_enroll_opts *o, enum ykssh_keytype type,
 		err = check_dir_writable(dir);
 		free(dir);
 		if (err != NULL ||
-		    (err = check_target(p->stub, o->force)) != NULL ||
-		    (err = check_target(p->pub, o->force)) != NULL)
+		    (err = ykssh_enroll_check_target(p->stub, o->force)) !=
+		    NULL ||
+		    (err = ykssh_enroll_check_target(p->pub, o->force)) !=
+		    NULL)
 			return err;
 	} else {
 		if ((err = ykssh_atomicfile_mkdir(p->ssh_dir, 0700)) != NULL)
@@ -212,7 +214,8 @@ make_plan(const struct ykssh_enroll_opts *o, enum ykssh_keytype type,
 			    "no free key file name in %s", p->ssh_dir);
 	}
 	if (o->attestation != NULL &&
-	    (err = check_target(o->attestation, o->force)) != NULL)
+	    (err = ykssh_enroll_check_target(o->attestation, o->force)) !=
+	    NULL)
 		return err;
 	return NULL;
 }

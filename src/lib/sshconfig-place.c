@@ -5,13 +5,13 @@
  * ssh reads its config top to bottom and keeps the first value it obtains
  * for each option (IdentityFile accumulates, in order).  ykssh_sc_walk()
  * follows readconf.c for one host: lines before the first Host/Match apply
- * to all hosts; "Host" matches patterns against the name typed; "Match" criteria
- * are evaluated where we can (all, host, originalhost, user, localuser) and
- * are "maybe" where we cannot (exec, canonical, final, anything newer);
- * "Include" is followed (globs, ~, relative to ~/.ssh) with the includer's
- * active state, and restored afterwards.  Every setting is attributed to a
- * line of the main file (its Host/Match line, or the line itself at the
- * top level) before which a block would take precedence.
+ * to all hosts; "Host" matches patterns against the name typed; "Match"
+ * criteria are evaluated where we can (all, host, originalhost, user,
+ * localuser) and are "maybe" where we cannot (exec, canonical, final,
+ * anything newer); "Include" is followed (globs, ~, relative to ~/.ssh) with
+ * the includer's active state, and restored afterwards.  Every setting is
+ * attributed to a line of the main file (its Host/Match line, or the line
+ * itself at the top level) before which a block would take precedence.
  */
 #include <glob.h>
 #include <stdint.h>
