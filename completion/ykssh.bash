@@ -9,7 +9,7 @@ _ykssh()
 	_init_completion || return
 
 	local global="--json --verbose --quiet --help --version -v -q -h -V"
-	local commands="enroll recover register revoke config demo help version"
+	local commands="enroll list recover register revoke config demo help version"
 
 	cmd=
 	for ((i = 1; i < cword; i++)); do
@@ -72,6 +72,10 @@ _ykssh()
 		else
 			_filedir pub
 		fi ;;
+	list)
+		COMPREPLY=($(compgen -W "--token --device --no-bitbucket
+		    --bitbucket-url --api-url --cacert --token-file
+		    $global" -- "$cur")) ;;
 	recover)
 		COMPREPLY=($(compgen -W "--device --comment --force
 		    --no-register --no-config --bitbucket-url --api-url

@@ -34,6 +34,7 @@
 #include "ykssh/buf.h"
 #include "ykssh/ctx.h"
 #include "ykssh/error.h"
+#include "ykssh/secret.h"
 #include "ykssh/sshkey.h"
 
 #define YKSSH_FIDO_USER_ID_LEN		32	/* OpenSSH's user id size */
@@ -157,6 +158,24 @@ struct ykssh_err *ykssh_fido_list_resident(struct ykssh_fido_dev *dev,
     const char *pin, struct ykssh_fido_resident **keysp, size_t *np)
     YKSSH_MUST_CHECK;
 void ykssh_fido_residents_free(struct ykssh_fido_resident *keys, size_t n);
+
+/*
+ * Opens the token, asks for its PIN through get_pin (NULL: PIN_REQUIRED
+ * with a hint) and lists its resident SSH keys into *out (cleared with
+ * ykssh_fido_read_residents_clear(); nothing to clear on error).
+ */
+typedef struct ykssh_err *(*ykssh_fido_pin_cb)(void *arg, const char *prompt,
+    struct ykssh_secret *pin);
+struct ykssh_fido_residents {
+	char				*path;
+	char				*model;
+	struct ykssh_fido_resident	*keys;
+	size_t				 n;
+};
+struct ykssh_err *ykssh_fido_read_residents(struct ykssh_ctx *ctx,
+    const char *const *devices, size_t ndevices, ykssh_fido_pin_cb get_pin,
+    void *arg, struct ykssh_fido_residents *out) YKSSH_MUST_CHECK;
+void ykssh_fido_read_residents_clear(struct ykssh_fido_residents *r);
 
 /*
  * Deletes the resident credential whose SSH key (the credential's public

@@ -94,6 +94,7 @@ extern const struct cli_cmd cli_cmd_config;
 extern const struct cli_cmd cli_cmd_demo;
 extern const struct cli_cmd cli_cmd_enroll;
 extern const struct cli_cmd cli_cmd_help;
+extern const struct cli_cmd cli_cmd_list;
 extern const struct cli_cmd cli_cmd_recover;
 extern const struct cli_cmd cli_cmd_register;
 extern const struct cli_cmd cli_cmd_revoke;

@@ -18,6 +18,7 @@
 /* The command table: drives dispatch, --help and the man page check. */
 static const struct cli_cmd *const commands[] = {
 	&cli_cmd_enroll,
+	&cli_cmd_list,
 	&cli_cmd_recover,
 	&cli_cmd_register,
 	&cli_cmd_revoke,

@@ -3,6 +3,7 @@
  * Resident credentials through credential management: list them as SSH
  * keys (what ssh-keygen -K reads), delete one.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,8 @@
 #include <fido/credman.h>
 
 #include "fido-internal.h"
+
+#define PIN_MAX		63	/* CTAP: at most 63 bytes */
 
 /*
  * The SSH key a resident credential is, as ssh-keygen -K reads it: user
@@ -182,4 +185,57 @@ ykssh_fido_delete_resident(struct ykssh_fido_dev *dev,
 	}
 	ykssh_fido_residents_free(keys, n);
 	return err;
+}
+
+struct ykssh_err *
+ykssh_fido_read_residents(struct ykssh_ctx *ctx, const char *const *devices,
+    size_t ndevices, ykssh_fido_pin_cb get_pin, void *arg,
+    struct ykssh_fido_residents *out)
+{
+	struct ykssh_fido_dev *dev = NULL;
+	struct ykssh_secret *pin = NULL;
+	struct ykssh_err *err;
+	char prompt[128];
+
+	memset(out, 0, sizeof(*out));
+	if ((err = ykssh_fido_open(ctx, devices, ndevices, &dev)) != NULL)
+		return err;
+	if ((out->path = strdup(dev->path)) == NULL ||
+	    (out->model = strdup(ykssh_fido_model(dev))) == NULL) {
+		err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (get_pin == NULL) {
+		err = ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_PIN_REQUIRED,
+		    "reading the resident keys of your %s needs its PIN",
+		    out->model), "run ykssh on a terminal, or set SSH_ASKPASS");
+		goto out;
+	}
+	if ((pin = ykssh_secret_new(PIN_MAX)) == NULL) {
+		err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	snprintf(prompt, sizeof(prompt), "Enter the FIDO PIN of your %s: ",
+	    out->model);
+	if ((err = get_pin(arg, prompt, pin)) == NULL &&
+	    ykssh_secret_len(pin) == 0)
+		err = YKSSH_ERR(YKSSH_ERR_CANCELLED, "no PIN entered");
+	if (err == NULL)
+		err = ykssh_fido_list_resident(dev, ykssh_secret_str(pin),
+		    &out->keys, &out->n);
+out:
+	ykssh_secret_free(pin);
+	ykssh_fido_close(dev);
+	if (err != NULL)
+		ykssh_fido_read_residents_clear(out);
+	return err;
+}
+
+void
+ykssh_fido_read_residents_clear(struct ykssh_fido_residents *r)
+{
+	ykssh_fido_residents_free(r->keys, r->n);
+	free(r->path);
+	free(r->model);
+	memset(r, 0, sizeof(*r));
 }

@@ -10,7 +10,6 @@
 #include "ykssh/fido.h"
 #include "ykssh/recover.h"
 
-#define PIN_MAX		63
 #define STUB_MAX	(64 * 1024)
 #define NAME_TRIES	100
 
@@ -207,46 +206,20 @@ out:
 	ykssh_buf_free(stub);
 }
 
-static struct ykssh_err *
-read_keys(struct ykssh_fido_dev *dev, const struct ykssh_enroll_ui *ui,
-    struct ykssh_fido_resident **keysp, size_t *np)
-{
-	struct ykssh_secret *pin;
-	struct ykssh_err *err;
-	char prompt[128];
-
-	if (ui == NULL || ui->get_pin == NULL)
-		return ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_PIN_REQUIRED,
-		    "reading the resident keys of your %s needs its PIN",
-		    ykssh_fido_model(dev)), "run ykssh on a terminal, or set "
-		    "SSH_ASKPASS");
-	if ((pin = ykssh_secret_new(PIN_MAX)) == NULL)
-		return YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
-	snprintf(prompt, sizeof(prompt), "Enter the FIDO PIN of your %s: ",
-	    ykssh_fido_model(dev));
-	if ((err = ui->get_pin(ui->arg, prompt, pin)) == NULL &&
-	    ykssh_secret_len(pin) == 0)
-		err = YKSSH_ERR(YKSSH_ERR_CANCELLED, "no PIN entered");
-	if (err == NULL)
-		err = ykssh_fido_list_resident(dev, ykssh_secret_str(pin),
-		    keysp, np);
-	ykssh_secret_free(pin);
-	return err;
-}
-
 struct ykssh_err *
 ykssh_recover_fido(struct ykssh_ctx *ctx, const struct ykssh_recover_opts *o,
     const struct ykssh_enroll_ui *ui, struct ykssh_recover_result **resultp)
 {
 	struct ykssh_recover_result *r;
-	struct ykssh_fido_dev *dev = NULL;
-	struct ykssh_fido_resident *rk = NULL;
+	struct ykssh_fido_residents rs;
+	struct ykssh_fido_resident *rk;
 	struct ykssh_err *err = NULL;
 	char *sshdir = NULL, *defcomment = NULL;
 	const char *comment = o->comment;
-	size_t i, n = 0;
+	size_t i, n;
 
 	*resultp = NULL;
+	memset(&rs, 0, sizeof(rs));
 	if ((r = calloc(1, sizeof(*r))) == NULL ||
 	    asprintf(&sshdir, "%s/.ssh", o->home) < 0) {
 		sshdir = NULL;
@@ -258,17 +231,15 @@ ykssh_recover_fido(struct ykssh_ctx *ctx, const struct ykssh_recover_opts *o,
 		err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((err = ykssh_fido_open(ctx, o->devices, o->ndevices, &dev)) !=
-	    NULL)
+	if ((err = ykssh_fido_read_residents(ctx, o->devices, o->ndevices,
+	    ui != NULL ? ui->get_pin : NULL, ui != NULL ? ui->arg : NULL,
+	    &rs)) != NULL)
 		goto out;
-	if ((r->token_path = strdup(ykssh_fido_path(dev))) == NULL ||
-	    (r->token_model = strdup(ykssh_fido_model(dev))) == NULL) {
-		err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if ((err = read_keys(dev, ui, &rk, &n)) != NULL)
-		goto out;
-	if (n == 0)
+	r->token_path = rs.path;
+	r->token_model = rs.model;
+	rs.path = rs.model = NULL;
+	rk = rs.keys;
+	if ((n = rs.n) == 0)
 		goto out;
 	if ((err = ykssh_atomicfile_mkdir(sshdir, 0700)) != NULL) {
 		err = YKSSH_ERR_WRAP(err, "cannot use %s", sshdir);
@@ -289,8 +260,7 @@ ykssh_recover_fido(struct ykssh_ctx *ctx, const struct ykssh_recover_opts *o,
 		save_key(ctx, o, sshdir, comment, r, i);
 	}
 out:
-	ykssh_fido_residents_free(rk, n);
-	ykssh_fido_close(dev);
+	ykssh_fido_read_residents_clear(&rs);
 	free(sshdir);
 	free(defcomment);
 	if (err != NULL) {

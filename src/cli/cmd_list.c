@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * ykssh list: the keys ykssh knows, across files, config, Bitbucket and
+ * the token, with what is wrong (list.h).
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bbsetup.h"
+#include "cli.h"
+#include "prompt.h"
+#include "ykssh/fido.h"
+#include "ykssh/list.h"
+
+static int cmd_list(struct cli *, int, char **);
+
+const struct cli_cmd cli_cmd_list = {
+	"list", cmd_list,
+	"List your keys: files, ssh config, Bitbucket, token; and what is wrong",
+	"list [options]",
+	"Joins by fingerprint what ~/.ssh holds (security-key .pub files and\n"
+	"stubs, and the .pub files ykssh's config entries name), ykssh's\n"
+	"~/.ssh/config entries, the keys of your Bitbucket account and, with\n"
+	"--token, the resident keys of the token, and says for each key what\n"
+	"is inconsistent and how to fix it.\n"
+	"Options:\n"
+	"  --token               also read the token's resident keys (asks\n"
+	"                        for its PIN)\n"
+	"  --device PATH         the token: /dev/hidrawN, or\n"
+	"                        udp:HOST:PORT for a simulator\n"
+	"  --no-bitbucket        do not ask Bitbucket\n"
+	CLI_BB_HELP
+};
+
+enum { OPT_TOKEN = 0x200, OPT_DEVICE, OPT_NOBB };
+
+static const struct {
+	unsigned	 flag;
+	const char	*name;
+} problems[] = {
+	{ YKSSH_LIST_NO_FILES, "no_files" },
+	{ YKSSH_LIST_NO_STUB, "no_stub" },
+	{ YKSSH_LIST_NOT_REGISTERED, "not_registered" },
+	{ YKSSH_LIST_NOT_LOCAL, "not_local" },
+	{ YKSSH_LIST_EXPIRING, "expiring" },
+	{ YKSSH_LIST_EXPIRED, "expired" },
+	{ YKSSH_LIST_EDITED, "edited" },
+	{ YKSSH_LIST_NO_CONFIG, "no_config" },
+};
+#define NPROBLEMS	(sizeof(problems) / sizeof(problems[0]))
+
+static struct ykssh_err *
+ui_get_pin(void *arg, const char *prompt, struct ykssh_secret *pin)
+{
+	(void)arg;
+	return cli_read_secret(prompt, pin);
+}
+
+static json_t *
+tristate(int v)
+{
+	return v < 0 ? json_null() : json_boolean(v);
+}
+
+static int
+print_json(const struct cli *cli, const struct ykssh_list *l)
+{
+	json_t *arr, *o, *pr;
+	size_t i, j;
+
+	if ((arr = json_array()) == NULL)
+		return cli_print_json(cli, NULL);
+	for (i = 0; i < l->n; i++) {
+		const struct ykssh_list_item *it = &l->items[i];
+
+		if ((pr = json_array()) == NULL) {
+			json_decref(arr);
+			return cli_print_json(cli, NULL);
+		}
+		for (j = 0; j < NPROBLEMS; j++)
+			if (it->problems & problems[j].flag)
+				json_array_append_new(pr,
+				    json_string(problems[j].name));
+		o = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:o,"
+		    " s:s?, s:s?, s:s?, s:s?, s:o, s:o}",
+		    "fingerprint", it->fingerprint, "type", it->type,
+		    "application", it->application, "stub", it->stub_path,
+		    "public_key_file", it->pub_path,
+		    "config_label", it->config_label,
+		    "config_host", it->config_host,
+		    "registered", tristate(it->registered),
+		    "bitbucket_id", it->bb_id, "bitbucket_label", it->bb_label,
+		    "last_used", it->bb_last_used, "expires", it->bb_expires,
+		    "on_token", tristate(it->on_token), "problems", pr);
+		if (o != NULL && it->bb_expires != NULL &&
+		    it->days_left != INT_MAX)
+			json_object_set_new(o, "days_left",
+			    json_integer(it->days_left));
+		if (o == NULL || json_array_append_new(arr, o) != 0) {
+			json_decref(arr);
+			return cli_print_json(cli, NULL);
+		}
+	}
+	return cli_print_json(cli, json_pack("{s:s?, s:o}", "token",
+	    l->token_model, "keys", arr));
+}
+
+static void
+print_human(const struct cli *cli, const struct ykssh_list *l,
+    const struct cli_bb *b)
+{
+	size_t i, j;
+
+	if (l->n == 0)
+		fprintf(cli->out, "No keys: 'ykssh enroll' makes one.\n");
+	for (i = 0; i < l->n; i++) {
+		const struct ykssh_list_item *it = &l->items[i];
+
+		fprintf(cli->out, "%s%s %s%s%s\n", i > 0 ? "\n" : "",
+		    it->fingerprint, it->type != NULL ? it->type : "?",
+		    it->application != NULL ? " " : "",
+		    it->application != NULL ? it->application : "");
+		if (it->pub_path != NULL)
+			fprintf(cli->out, "  files      %s\n", it->stub_path !=
+			    NULL ? it->stub_path : it->pub_path);
+		if (it->config_label != NULL)
+			fprintf(cli->out, "  config     %s (Host %s)\n",
+			    it->config_label, it->config_host != NULL ?
+			    it->config_host : "?");
+		if (it->registered == 1)
+			fprintf(cli->out, "  bitbucket  \"%s\" on %s, last used "
+			    "%s%s%s\n", it->bb_label != NULL ? it->bb_label :
+			    "", cli_bb_name(b), it->bb_last_used != NULL ?
+			    it->bb_last_used : "never", it->bb_expires !=
+			    NULL ? ", expires " : "", it->bb_expires != NULL ?
+			    it->bb_expires : "");
+		if (it->on_token == 1)
+			fprintf(cli->out, "  token      resident on the %s\n",
+			    l->token_model);
+		for (j = 0; j < NPROBLEMS; j++)
+			if (it->problems & problems[j].flag)
+				fprintf(cli->out, "  %s %s\n", cli->color ?
+				    "\033[33m!\033[0m" : "!",
+				    ykssh_list_problem_text(
+				    problems[j].flag));
+	}
+}
+
+static int
+cmd_list(struct cli *cli, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		CLI_COMMON_LONGOPTS,
+		CLI_BB_LONGOPTS,
+		{ "token", no_argument, NULL, OPT_TOKEN },
+		{ "device", required_argument, NULL, OPT_DEVICE },
+		{ "no-bitbucket", no_argument, NULL, OPT_NOBB },
+		{ NULL, 0, NULL, 0 }
+	};
+	static volatile sig_atomic_t cancelled;
+	struct ykssh_list_opts o;
+	struct ykssh_list *l = NULL;
+	struct ykssh_err *err = NULL;
+	struct cli_bb b;
+	const char *devices[YKSSH_FIDO_MAX_DEVICES];
+	int c, status = 0, nobb = 0;
+
+	memset(&o, 0, sizeof(o));
+	memset(&b, 0, sizeof(b));
+	while ((c = cli_getopt(cli, argc, argv, CLI_COMMON_SHORTOPTS, lo,
+	    &status)) != -1) {
+		if (c == CLI_GETOPT_EXIT)
+			return status;
+		if (cli_bb_option(&b, c, optarg))
+			continue;
+		switch (c) {
+		case OPT_TOKEN:
+			o.on_token = 1;
+			break;
+		case OPT_DEVICE:
+			if (o.ndevices == YKSSH_FIDO_MAX_DEVICES)
+				return cli_usage_error(cli, &cli_cmd_list,
+				    "at most %d --device options",
+				    YKSSH_FIDO_MAX_DEVICES);
+			devices[o.ndevices++] = optarg;
+			o.devices = devices;
+			break;
+		case OPT_NOBB:
+			nobb = 1;
+			break;
+		default:
+			return cli_usage_error(cli, &cli_cmd_list,
+			    "unexpected option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error(cli, &cli_cmd_list,
+		    "unexpected argument '%s'", argv[optind]);
+	if (o.ndevices > 0 && !o.on_token)
+		return cli_usage_error(cli, &cli_cmd_list,
+		    "--device is for --token");
+	if (nobb && (b.url != NULL || b.api_url != NULL || b.cacert != NULL ||
+	    b.token_file != NULL))
+		return cli_usage_error(cli, &cli_cmd_list,
+		    "--no-bitbucket takes no Bitbucket options");
+	if ((o.home = cli_home()) == NULL)
+		return cli_fail(cli, ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_CONFIG,
+		    "cannot tell your home directory"), "set HOME"));
+	if (!nobb) {
+		if ((err = cli_bb_connect(cli, &b, o.home)) != NULL)
+			goto out;
+		o.bb = b.bb;
+	}
+	o.get_pin = ui_get_pin;
+	cancelled = 0;
+	ykssh_ctx_set_cancel_flag(cli->ctx, &cancelled);
+	cli_catch_interrupt(&cancelled);
+	err = ykssh_list(cli->ctx, &o, &l);
+	cli_release_interrupt();
+	ykssh_ctx_set_cancel_flag(cli->ctx, NULL);
+	if (err != NULL)
+		goto out;
+	if (cli->json)
+		status = print_json(cli, l);
+	else
+		print_human(cli, l, &b);
+out:
+	if (err != NULL)
+		status = cli_fail(cli, err);
+	ykssh_list_free(l);
+	cli_bb_close(&b);
+	return status;
+}
