@@ -136,3 +136,10 @@ cli_print_wired(const struct cli *cli, const struct cli_bb *b,
 			    "your git remotes\n", w->host);
 	}
 }
+
+int
+cli_bb_given(const struct cli_bb *b)
+{
+	return b->url != NULL || b->api_url != NULL || b->cacert != NULL ||
+	    b->token_file != NULL;
+}

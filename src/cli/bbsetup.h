@@ -41,6 +41,8 @@ struct cli_bb {
 	struct ykssh_bb_opts		 opts;
 };
 
+/* Whether any Bitbucket option was given. */
+int cli_bb_given(const struct cli_bb *b);
 /* Takes one of the CLI_OPT_BB_* options; 1 if c was one. */
 int cli_bb_option(struct cli_bb *b, int c, const char *arg);
 /*

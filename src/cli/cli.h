@@ -10,8 +10,9 @@
  * listed in the command table in main.c.  argv[0] is the command name;
  * handlers parse their options with cli_getopt() (which also takes the
  * global options and --help after the command, and reports unknown
- * options), and return an exit status (never exit()).  Results go to stdout (JSON with --json, nothing else);
- * progress, warnings and errors go to stderr.
+ * options), and return an exit status (never exit()).  Results go to
+ * stdout (JSON with --json, nothing else); progress, warnings and errors
+ * go to stderr.
  */
 #ifndef YKSSH_CLI_H
 #define YKSSH_CLI_H

@@ -101,13 +101,6 @@ enum {
 #define ONLY_PIV	0x02
 
 static struct ykssh_err *
-ui_get_pin(void *arg, const char *prompt, struct ykssh_secret *pin)
-{
-	(void)arg;
-	return cli_read_secret(prompt, pin);
-}
-
-static struct ykssh_err *
 ui_new_pin(void *arg, const char *token, struct ykssh_secret *pin)
 {
 	char what[128];
@@ -428,7 +421,7 @@ enroll_piv(struct cli *cli, const struct ykssh_enroll_piv_opts *po,
 	int status = 0;
 
 	memset(&ui, 0, sizeof(ui));
-	ui.get_pin = ui_get_pin;
+	ui.get_pin = cli_get_pin;
 	ui.confirm = ui_confirm;
 	ui.new_secret = ui_new_secret;
 	ui.offer = ui_offer;
@@ -527,7 +520,6 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 		CLI_BB_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
-	static volatile sig_atomic_t cancelled;
 	const char *devices[YKSSH_FIDO_MAX_DEVICES];
 	struct ykssh_enroll_opts o;
 	struct ykssh_enroll_piv_opts po;
@@ -618,11 +610,10 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 			challenge_path = optarg;
 			break;
 		case OPT_DEVICE:
-			if (o.ndevices == YKSSH_FIDO_MAX_DEVICES)
-				return cli_usage_error(cli, &cli_cmd_enroll,
-				    "at most %d --device options",
-				    YKSSH_FIDO_MAX_DEVICES);
-			devices[o.ndevices++] = optarg;
+			if ((status = cli_add_device(cli, &cli_cmd_enroll,
+			    devices, &o.ndevices, YKSSH_FIDO_MAX_DEVICES,
+			    optarg)) != 0)
+				return status;
 			o.devices = devices;
 			break;
 		case OPT_FORCE:
@@ -709,8 +700,7 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 	if (o.user != NULL && !o.resident)
 		return cli_usage_error(cli, &cli_cmd_enroll,
 		    "--user only applies to --resident keys");
-	if (no_register && (b.url != NULL || b.api_url != NULL ||
-	    b.cacert != NULL || b.token_file != NULL || wo.expires_days != 0))
+	if (no_register && (cli_bb_given(&b) || wo.expires_days != 0))
 		return cli_usage_error(cli, &cli_cmd_enroll,
 		    "Bitbucket options need registration (drop --no-register)");
 	if ((o.home = cli_home()) == NULL)
@@ -722,12 +712,10 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 		po.comment = o.comment;
 		po.output = o.output;
 		po.force = o.force;
-		cancelled = 0;
-		ykssh_ctx_set_cancel_flag(cli->ctx, &cancelled);
 		ykssh_ctx_set_notice(cli->ctx, on_notice, cli);
-		cli_catch_interrupt(&cancelled);
+		cli_token_begin(cli);
 		status = enroll_piv(cli, &po, &wo, &b, no_register);
-		cli_release_interrupt();
+		cli_token_end(cli);
 		cli_bb_close(&b);
 		return status;
 	}
@@ -739,7 +727,7 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 		o.challenge_len = challenge_len;
 	}
 	memset(&ui, 0, sizeof(ui));
-	ui.get_pin = ui_get_pin;
+	ui.get_pin = cli_get_pin;
 	ui.new_pin = ui_new_pin;
 	ui.confirm = ui_confirm;
 
@@ -760,10 +748,8 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 		wo.srv = srv;
 	}
 
-	cancelled = 0;
-	ykssh_ctx_set_cancel_flag(cli->ctx, &cancelled);
 	ykssh_ctx_set_notice(cli->ctx, on_notice, cli);
-	cli_catch_interrupt(&cancelled);
+	cli_token_begin(cli);
 	err = ykssh_enroll_fido(cli->ctx, &o, &ui, &r);
 	if (err == NULL && wo.bb != NULL) {
 		if ((bblabel = ykssh_bb_default_label(r->key, o.comment)) ==
@@ -784,7 +770,7 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 		k.label = o.label;
 		err = ykssh_enroll_wire(cli->ctx, o.home, &k, &wo, &wired);
 	}
-	cli_release_interrupt();
+	cli_token_end(cli);
 	if (err != NULL && r != NULL && !cli->json)
 		/* The key exists: say where, whatever failed after. */
 		print_human(cli, r);

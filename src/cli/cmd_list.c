@@ -51,13 +51,6 @@ static const struct {
 };
 #define NPROBLEMS	(sizeof(problems) / sizeof(problems[0]))
 
-static struct ykssh_err *
-ui_get_pin(void *arg, const char *prompt, struct ykssh_secret *pin)
-{
-	(void)arg;
-	return cli_read_secret(prompt, pin);
-}
-
 static json_t *
 tristate(int v)
 {
@@ -159,7 +152,6 @@ cmd_list(struct cli *cli, int argc, char **argv)
 		{ "no-bitbucket", no_argument, NULL, OPT_NOBB },
 		{ NULL, 0, NULL, 0 }
 	};
-	static volatile sig_atomic_t cancelled;
 	struct ykssh_list_opts o;
 	struct ykssh_list *l = NULL;
 	struct ykssh_err *err = NULL;
@@ -180,11 +172,10 @@ cmd_list(struct cli *cli, int argc, char **argv)
 			o.on_token = 1;
 			break;
 		case OPT_DEVICE:
-			if (o.ndevices == YKSSH_FIDO_MAX_DEVICES)
-				return cli_usage_error(cli, &cli_cmd_list,
-				    "at most %d --device options",
-				    YKSSH_FIDO_MAX_DEVICES);
-			devices[o.ndevices++] = optarg;
+			if ((status = cli_add_device(cli, &cli_cmd_list,
+			    devices, &o.ndevices, YKSSH_FIDO_MAX_DEVICES,
+			    optarg)) != 0)
+				return status;
 			o.devices = devices;
 			break;
 		case OPT_NOBB:
@@ -201,8 +192,7 @@ cmd_list(struct cli *cli, int argc, char **argv)
 	if (o.ndevices > 0 && !o.on_token)
 		return cli_usage_error(cli, &cli_cmd_list,
 		    "--device is for --token");
-	if (nobb && (b.url != NULL || b.api_url != NULL || b.cacert != NULL ||
-	    b.token_file != NULL))
+	if (nobb && cli_bb_given(&b))
 		return cli_usage_error(cli, &cli_cmd_list,
 		    "--no-bitbucket takes no Bitbucket options");
 	if ((o.home = cli_home()) == NULL)
@@ -213,13 +203,10 @@ cmd_list(struct cli *cli, int argc, char **argv)
 			goto out;
 		o.bb = b.bb;
 	}
-	o.get_pin = ui_get_pin;
-	cancelled = 0;
-	ykssh_ctx_set_cancel_flag(cli->ctx, &cancelled);
-	cli_catch_interrupt(&cancelled);
+	o.get_pin = cli_get_pin;
+	cli_token_begin(cli);
 	err = ykssh_list(cli->ctx, &o, &l);
-	cli_release_interrupt();
-	ykssh_ctx_set_cancel_flag(cli->ctx, NULL);
+	cli_token_end(cli);
 	if (err != NULL)
 		goto out;
 	if (cli->json)

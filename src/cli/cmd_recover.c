@@ -41,13 +41,6 @@ enum {
 	OPT_NOCONFIG
 };
 
-static struct ykssh_err *
-ui_get_pin(void *arg, const char *prompt, struct ykssh_secret *pin)
-{
-	(void)arg;
-	return cli_read_secret(prompt, pin);
-}
-
 static json_t *
 key_json(const struct ykssh_recovered *k, const struct cli_bb *b,
     const struct ykssh_enroll_wired *w, const struct ykssh_err *werr)
@@ -110,7 +103,6 @@ cmd_recover(struct cli *cli, int argc, char **argv)
 		{ "no-config", no_argument, NULL, OPT_NOCONFIG },
 		{ NULL, 0, NULL, 0 }
 	};
-	static volatile sig_atomic_t cancelled;
 	struct ykssh_recover_opts o;
 	struct ykssh_enroll_wire_opts wo;
 	struct ykssh_enroll_ui ui;
@@ -135,11 +127,10 @@ cmd_recover(struct cli *cli, int argc, char **argv)
 			continue;
 		switch (c) {
 		case OPT_DEVICE:
-			if (o.ndevices == YKSSH_FIDO_MAX_DEVICES)
-				return cli_usage_error(cli, &cli_cmd_recover,
-				    "at most %d --device options",
-				    YKSSH_FIDO_MAX_DEVICES);
-			devices[o.ndevices++] = optarg;
+			if ((status = cli_add_device(cli, &cli_cmd_recover,
+			    devices, &o.ndevices, YKSSH_FIDO_MAX_DEVICES,
+			    optarg)) != 0)
+				return status;
 			o.devices = devices;
 			break;
 		case OPT_COMMENT:
@@ -162,8 +153,7 @@ cmd_recover(struct cli *cli, int argc, char **argv)
 	if (optind != argc)
 		return cli_usage_error(cli, &cli_cmd_recover,
 		    "unexpected argument '%s'", argv[optind]);
-	if (no_register && (b.url != NULL || b.api_url != NULL ||
-	    b.cacert != NULL || b.token_file != NULL))
+	if (no_register && cli_bb_given(&b))
 		return cli_usage_error(cli, &cli_cmd_recover,
 		    "Bitbucket options need registration (drop --no-register)");
 	if ((o.home = cli_home()) == NULL)
@@ -178,10 +168,8 @@ cmd_recover(struct cli *cli, int argc, char **argv)
 		wo.srv = srv;
 	}
 	memset(&ui, 0, sizeof(ui));
-	ui.get_pin = ui_get_pin;
-	cancelled = 0;
-	ykssh_ctx_set_cancel_flag(cli->ctx, &cancelled);
-	cli_catch_interrupt(&cancelled);
+	ui.get_pin = cli_get_pin;
+	cli_token_begin(cli);
 	err = ykssh_recover_fido(cli->ctx, &o, &ui, &r);
 	if (err == NULL && r->n > 0 &&
 	    ((wired = calloc(r->n, sizeof(*wired))) == NULL ||
@@ -219,8 +207,7 @@ cmd_recover(struct cli *cli, int argc, char **argv)
 		    &wired[i]);
 		free(bblabel);
 	}
-	cli_release_interrupt();
-	ykssh_ctx_set_cancel_flag(cli->ctx, NULL);
+	cli_token_end(cli);
 	if (err != NULL)
 		goto out;
 	if (r->n == 0)

@@ -39,13 +39,6 @@ const struct cli_cmd cli_cmd_revoke = {
 
 enum { OPT_ONTOKEN = 0x200, OPT_DEVICE, OPT_NOBB, OPT_FORCE };
 
-static struct ykssh_err *
-ui_get_pin(void *arg, const char *prompt, struct ykssh_secret *pin)
-{
-	(void)arg;
-	return cli_read_secret(prompt, pin);
-}
-
 static int
 ui_confirm(void *arg, const struct ykssh_revoke_report *r)
 {
@@ -130,7 +123,6 @@ cmd_revoke(struct cli *cli, int argc, char **argv)
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ NULL, 0, NULL, 0 }
 	};
-	static volatile sig_atomic_t cancelled;
 	struct ykssh_revoke_opts o;
 	struct ykssh_revoke_report *r = NULL;
 	struct ykssh_err *err = NULL;
@@ -151,11 +143,10 @@ cmd_revoke(struct cli *cli, int argc, char **argv)
 			o.on_token = 1;
 			break;
 		case OPT_DEVICE:
-			if (o.ndevices == YKSSH_FIDO_MAX_DEVICES)
-				return cli_usage_error(cli, &cli_cmd_revoke,
-				    "at most %d --device options",
-				    YKSSH_FIDO_MAX_DEVICES);
-			devices[o.ndevices++] = optarg;
+			if ((status = cli_add_device(cli, &cli_cmd_revoke,
+			    devices, &o.ndevices, YKSSH_FIDO_MAX_DEVICES,
+			    optarg)) != 0)
+				return status;
 			o.devices = devices;
 			break;
 		case OPT_NOBB:
@@ -175,8 +166,7 @@ cmd_revoke(struct cli *cli, int argc, char **argv)
 	if (o.ndevices > 0 && !o.on_token)
 		return cli_usage_error(cli, &cli_cmd_revoke,
 		    "--device is for --on-token");
-	if (nobb && (b.url != NULL || b.api_url != NULL || b.cacert != NULL ||
-	    b.token_file != NULL))
+	if (nobb && cli_bb_given(&b))
 		return cli_usage_error(cli, &cli_cmd_revoke,
 		    "--no-bitbucket takes no Bitbucket options");
 	o.which = argv[optind];
@@ -189,15 +179,12 @@ cmd_revoke(struct cli *cli, int argc, char **argv)
 			goto out;
 		o.bb = b.bb;
 	}
-	o.get_pin = ui_get_pin;
+	o.get_pin = cli_get_pin;
 	if (!force)
 		o.confirm = ui_confirm;
-	cancelled = 0;
-	ykssh_ctx_set_cancel_flag(cli->ctx, &cancelled);
-	cli_catch_interrupt(&cancelled);
+	cli_token_begin(cli);
 	err = ykssh_revoke(cli->ctx, &o, &r);
-	cli_release_interrupt();
-	ykssh_ctx_set_cancel_flag(cli->ctx, NULL);
+	cli_token_end(cli);
 	if (err != NULL)
 		goto out;
 	if (cli->json)

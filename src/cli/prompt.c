@@ -52,6 +52,41 @@ cli_release_interrupt(void)
 	interrupt_flag = NULL;
 }
 
+void
+cli_token_begin(struct cli *cli)
+{
+	static volatile sig_atomic_t cancelled;
+
+	cancelled = 0;
+	ykssh_ctx_set_cancel_flag(cli->ctx, &cancelled);
+	cli_catch_interrupt(&cancelled);
+}
+
+void
+cli_token_end(struct cli *cli)
+{
+	cli_release_interrupt();
+	ykssh_ctx_set_cancel_flag(cli->ctx, NULL);
+}
+
+struct ykssh_err *
+cli_get_pin(void *arg, const char *prompt, struct ykssh_secret *pin)
+{
+	(void)arg;
+	return cli_read_secret(prompt, pin);
+}
+
+int
+cli_add_device(const struct cli *cli, const struct cli_cmd *cmd,
+    const char **devices, size_t *n, size_t max, const char *arg)
+{
+	if (*n == max)
+		return cli_usage_error(cli, cmd, "at most %zu --device options",
+		    max);
+	devices[(*n)++] = arg;
+	return 0;
+}
+
 static int
 interrupted(void)
 {

@@ -18,6 +18,18 @@
  */
 void cli_catch_interrupt(volatile sig_atomic_t *flag);
 void cli_release_interrupt(void);
+/*
+ * Around a token operation: Ctrl-C (first) sets the context's cancel flag,
+ * which cancels the request on the token; end restores the defaults.
+ */
+void cli_token_begin(struct cli *cli);
+void cli_token_end(struct cli *cli);
+/* A PIN callback for the library: cli_read_secret(). */
+struct ykssh_err *cli_get_pin(void *arg, const char *prompt,
+    struct ykssh_secret *pin);
+/* Records a --device argument; a usage error (64) past max, else 0. */
+int cli_add_device(const struct cli *cli, const struct cli_cmd *cmd,
+    const char **devices, size_t *n, size_t max, const char *arg);
 
 /*
  * Reads a secret into s (wiped first).  Errors: CANCELLED (Ctrl-C, EOF,
