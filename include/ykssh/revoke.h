@@ -71,6 +71,7 @@ struct ykssh_revoke_report {
 	char			*pub_path;	/* or NULL */
 	enum ykssh_revoke_state	 state[YKSSH_REVOKE_NSTEPS];
 	char			*detail[YKSSH_REVOKE_NSTEPS];	/* or NULL */
+	char			*hint[YKSSH_REVOKE_NSTEPS];	/* the fix, or NULL */
 	/* FAILED: the error's code; PENDING: YKSSH_ERR_DEVICE_NOT_FOUND. */
 	int			 code[YKSSH_REVOKE_NSTEPS];
 };

@@ -77,9 +77,9 @@ print_json(const struct cli *cli, const struct ykssh_revoke_report *r)
 		return cli_print_json(cli, NULL);
 	for (i = 0; i < YKSSH_REVOKE_NSTEPS; i++) {
 		if (json_object_set_new(steps, ykssh_revoke_step_name(i),
-		    json_pack("{s:s, s:s?, s:s?}", "state",
+		    json_pack("{s:s, s:s?, s:s?, s:s?}", "state",
 		    ykssh_revoke_state_name(r->state[i]), "detail",
-		    r->detail[i], "error", r->state[i] ==
+		    r->detail[i], "hint", r->hint[i], "error", r->state[i] ==
 		    YKSSH_REVOKE_FAILED ? ykssh_strerror_name(r->code[i]) :
 		    NULL)) != 0) {
 			json_decref(steps);
@@ -108,6 +108,8 @@ print_human(const struct cli *cli, const struct ykssh_revoke_report *r)
 		    r->detail[i] != NULL ? (int)(9 -
 		    strlen(ykssh_revoke_state_name(r->state[i]))) : 0, "",
 		    r->detail[i] != NULL ? r->detail[i] : "");
+		if (r->hint[i] != NULL)
+			fprintf(cli->out, "             fix: %s\n", r->hint[i]);
 	}
 }
 

@@ -47,8 +47,10 @@ ykssh_revoke_report_free(struct ykssh_revoke_report *r)
 	free(r->label);
 	free(r->stub_path);
 	free(r->pub_path);
-	for (i = 0; i < YKSSH_REVOKE_NSTEPS; i++)
+	for (i = 0; i < YKSSH_REVOKE_NSTEPS; i++) {
 		free(r->detail[i]);
+		free(r->hint[i]);
+	}
 	free(r);
 }
 
@@ -62,7 +64,8 @@ set_step(struct ykssh_revoke_report *r, enum ykssh_revoke_step s,
 	    YKSSH_ERR_DEVICE_NOT_FOUND : err != NULL ? ykssh_err_code(err) :
 	    YKSSH_ERR_SUCCESS;
 	free(r->detail[s]);
-	r->detail[s] = NULL;
+	free(r->hint[s]);
+	r->detail[s] = r->hint[s] = NULL;
 	if (err != NULL) {
 		const struct ykssh_err *e;
 		char *msg = NULL, *tmp;
@@ -75,6 +78,8 @@ set_step(struct ykssh_revoke_report *r, enum ykssh_revoke_step s,
 			msg = tmp;
 		}
 		r->detail[s] = msg;
+		if (ykssh_err_find_hint(err) != NULL)
+			r->hint[s] = strdup(ykssh_err_find_hint(err));
 		ykssh_err_free(err);
 	} else if (detail != NULL)
 		r->detail[s] = strdup(detail);
@@ -102,7 +107,7 @@ name_is_label(const char *name, const char *label)
  */
 static struct ykssh_err *
 find_pub(const char *sshdir, const char *fp, const char *label,
-    char **pathp, char **fpp)
+    char **pathp, char **fpp, int *skp)
 {
 	DIR *d;
 	struct dirent *de;
@@ -140,6 +145,7 @@ find_pub(const char *sshdir, const char *fp, const char *label,
 			continue;
 		}
 		if (fp == NULL || strcmp(kfp, fp) == 0) {
+			*skp = ykssh_sshkey_type_is_sk(ykssh_sshkey_type(k));
 			*pathp = path;
 			*fpp = kfp;
 			path = kfp = NULL;
@@ -257,7 +263,7 @@ step_files(struct ykssh_revoke_report *r)
 
 static void
 step_token(struct ykssh_ctx *ctx, const struct ykssh_revoke_opts *o,
-    struct ykssh_revoke_report *r)
+    struct ykssh_revoke_report *r, int sk)
 {
 	struct ykssh_fido_dev *dev = NULL;
 	struct ykssh_secret *pin = NULL;
@@ -267,6 +273,14 @@ step_token(struct ykssh_ctx *ctx, const struct ykssh_revoke_opts *o,
 
 	if (!o->on_token)
 		return;
+	if (!sk) {
+		set_step(r, YKSSH_REVOKE_TOKEN, YKSSH_REVOKE_FAILED, NULL,
+		    ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_UNSUPPORTED, "not a "
+		    "FIDO2 key: ykssh cannot delete a PIV slot's key yet"),
+		    "on firmware 5.7, 'ykman piv keys delete SLOT'; else "
+		    "overwrite the slot with 'ykssh enroll --piv --force'"));
+		return;
+	}
 	if ((err = ykssh_fido_open(ctx, o->devices, o->ndevices, &dev)) !=
 	    NULL) {
 		if (ykssh_err_code(err) == YKSSH_ERR_DEVICE_NOT_FOUND) {
@@ -317,6 +331,7 @@ ykssh_revoke(struct ykssh_ctx *ctx, const struct ykssh_revoke_opts *o,
 	char *sshdir = NULL, *config = NULL, *bfp = NULL, *pfp = NULL;
 	struct stat st;
 	size_t n;
+	int sk = 1;	/* no .pub to tell: try the FIDO2 token */
 
 	*reportp = NULL;
 	if ((r = calloc(1, sizeof(*r))) == NULL ||
@@ -335,7 +350,7 @@ ykssh_revoke(struct ykssh_ctx *ctx, const struct ykssh_revoke_opts *o,
 		free(bfp);
 	bfp = NULL;
 	if ((err = find_pub(sshdir, r->fingerprint, r->fingerprint == NULL ?
-	    label : NULL, &r->pub_path, &pfp)) != NULL)
+	    label : NULL, &r->pub_path, &pfp, &sk)) != NULL)
 		goto out;
 	if (r->fingerprint == NULL) {
 		r->fingerprint = pfp;
@@ -365,7 +380,7 @@ ykssh_revoke(struct ykssh_ctx *ctx, const struct ykssh_revoke_opts *o,
 	step_bitbucket(o, r);
 	step_config(ctx, config, r);
 	step_files(r);
-	step_token(ctx, o, r);
+	step_token(ctx, o, r, sk);
 	*reportp = r;
 	r = NULL;
 out:

@@ -169,6 +169,34 @@ class TestRevoke(RevokeTest):
                          ["id_ed25519_sk_rk_other",
                           "id_ed25519_sk_rk_other.pub"])
 
+    def test_piv_style_key_token_step_unsupported(self):
+        # A key that is not FIDO2 (as a PIV key's .pub): everything but
+        # the token is revoked; the token step says what to do instead.
+        ssh = os.path.join(self.home, ".ssh")
+        os.makedirs(ssh, mode=0o700)
+        key = os.path.join(ssh, "id_piv")
+        e2elib.run(["ssh-keygen", "-q", "-t", "ecdsa", "-N", "", "-f", key],
+                   check=True)
+        fp = e2elib.run(["ssh-keygen", "-l", "-f", key + ".pub"],
+                        check=True).stdout.split()[1]
+        p = self.ykssh("config", "apply", "--label", "piv", "--key-id", fp,
+                       "--identity-file", key + ".pub", "--no-ssh-check")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p = self.revoke("piv", "--no-bitbucket", "--on-token", "--device",
+                        self.device())
+        self.assertEqual(p.returncode, 80, p.stderr)
+        out = json.loads(p.stdout)
+        self.assertEqual(out["fingerprint"], fp)
+        self.assertEqual({k: v["state"] for k, v in out["steps"].items()},
+                         {"bitbucket": "skipped", "config": "done",
+                          "files": "done", "token": "failed"})
+        self.assertEqual(out["steps"]["token"]["error"],
+                         "YKSSH_ERR_UNSUPPORTED")
+        self.assertIn("ykman piv keys delete",
+                      out["steps"]["token"]["hint"])
+        self.assertEqual(os.listdir(ssh), [n for n in os.listdir(ssh)
+                                           if not n.startswith("id_piv")])
+
     def test_unknown_key_and_usage(self):
         p = self.revoke("nosuch", "--no-bitbucket")
         self.assertEqual(p.returncode, 66, p.stderr)
