@@ -143,3 +143,19 @@ cli_bb_given(const struct cli_bb *b)
 	return b->url != NULL || b->api_url != NULL || b->cacert != NULL ||
 	    b->token_file != NULL;
 }
+
+void
+cli_wired_json(json_t *o, const struct cli_bb *b,
+    const struct ykssh_enroll_wired *w)
+{
+	if (w != NULL && w->bb_id != NULL)
+		json_object_set_new(o, "registration", json_pack("{s:s, s:s, "
+		    "s:s, s:b}", "server", cli_bb_name(b), "id", w->bb_id,
+		    "label", w->bb_label, "already", w->bb_already));
+	if (w != NULL && w->config_path != NULL)
+		json_object_set_new(o, "ssh_config", json_pack("{s:s, s:s, s:s,"
+		    " s:s?, s:I, s:I}", "path", w->config_path, "label",
+		    w->config_label, "host", w->host, "hostname", w->hostname,
+		    "port", (json_int_t)w->port, "line",
+		    (json_int_t)w->config_line));
+}

@@ -58,6 +58,9 @@ const char *cli_bb_name(const struct cli_bb *b);
 struct ykssh_enroll_wired;
 void cli_print_wired(const struct cli *cli, const struct cli_bb *b,
     const struct ykssh_enroll_wired *w);
+/* The same as "registration" and "ssh_config" members of o (w may be NULL). */
+void cli_wired_json(json_t *o, const struct cli_bb *b,
+    const struct ykssh_enroll_wired *w);
 /* The user's home directory ($HOME, else the password database). */
 const char *cli_home(void);
 

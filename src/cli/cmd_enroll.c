@@ -234,16 +234,8 @@ print_json(const struct cli *cli, const struct ykssh_enroll_result *r,
 	    "ctap_requests", (json_int_t)r->ctap_requests);
 	if (o != NULL)
 		json_object_set_new(o, "public_key", json_string(r->pub_line));
-	if (o != NULL && w != NULL && w->bb_id != NULL)
-		json_object_set_new(o, "registration", json_pack("{s:s, s:s, "
-		    "s:s, s:b}", "server", cli_bb_name(b), "id", w->bb_id,
-		    "label", w->bb_label, "already", w->bb_already));
-	if (o != NULL && w != NULL && w->config_path != NULL)
-		json_object_set_new(o, "ssh_config", json_pack("{s:s, s:s, s:s,"
-		    " s:s?, s:I, s:I}", "path", w->config_path, "label",
-		    w->config_label, "host", w->host, "hostname", w->hostname,
-		    "port", (json_int_t)w->port, "line",
-		    (json_int_t)w->config_line));
+	if (o != NULL)
+		cli_wired_json(o, b, w);
 	return cli_print_json(cli, o);
 }
 
@@ -367,16 +359,8 @@ print_piv_json(const struct cli *cli, const struct ykssh_enroll_piv_result *r,
 	    "apdus", (json_int_t)r->apdus);
 	if (o != NULL)
 		json_object_set_new(o, "public_key", json_string(r->pub_line));
-	if (o != NULL && w != NULL && w->bb_id != NULL)
-		json_object_set_new(o, "registration", json_pack("{s:s, s:s, "
-		    "s:s, s:b}", "server", cli_bb_name(b), "id", w->bb_id,
-		    "label", w->bb_label, "already", w->bb_already));
-	if (o != NULL && w != NULL && w->config_path != NULL)
-		json_object_set_new(o, "ssh_config", json_pack("{s:s, s:s, s:s,"
-		    " s:s?, s:I, s:I}", "path", w->config_path, "label",
-		    w->config_label, "host", w->host, "hostname", w->hostname,
-		    "port", (json_int_t)w->port, "line",
-		    (json_int_t)w->config_line));
+	if (o != NULL)
+		cli_wired_json(o, b, w);
 	return cli_print_json(cli, o);
 }
 

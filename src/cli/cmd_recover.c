@@ -61,15 +61,7 @@ key_json(const struct ykssh_recovered *k, const struct cli_bb *b,
 		json_object_set_new(o, "error", json_pack("{s:s, s:s}", "code",
 		    ykssh_strerror_name(ykssh_err_code(e)), "message",
 		    ykssh_err_message(e)));
-	if (w != NULL && w->bb_id != NULL)
-		json_object_set_new(o, "registration", json_pack("{s:s, s:s, "
-		    "s:s, s:b}", "server", cli_bb_name(b), "id", w->bb_id,
-		    "label", w->bb_label, "already", w->bb_already));
-	if (w != NULL && w->config_path != NULL)
-		json_object_set_new(o, "ssh_config", json_pack("{s:s, s:s, s:s,"
-		    " s:s?, s:I}", "path", w->config_path, "label",
-		    w->config_label, "host", w->host, "hostname", w->hostname,
-		    "port", (json_int_t)w->port));
+	cli_wired_json(o, b, w);
 	return o;
 }
 
