@@ -18,7 +18,7 @@ static int cmd_list(struct cli *, int, char **);
 
 const struct cli_cmd cli_cmd_list = {
 	"list", cmd_list,
-	"List your keys: files, ssh config, Bitbucket, token; and what is wrong",
+	"List your keys: files, ssh config, Bitbucket, token, problems",
 	"list [options]",
 	"Joins by fingerprint what ~/.ssh holds (security-key .pub files and\n"
 	"stubs, and the .pub files ykssh's config entries name), ykssh's\n"
@@ -29,7 +29,7 @@ const struct cli_cmd cli_cmd_list = {
 	"  --token               also read the token's resident keys (asks\n"
 	"                        for its PIN)\n"
 	"  --device PATH         the token: /dev/hidrawN, or\n"
-	"                        udp:HOST:PORT for a simulator\n"
+	"                        udp://HOST:PORT[?local=PORT] for a simulator\n"
 	"  --no-bitbucket        do not ask Bitbucket\n"
 	CLI_BB_HELP
 };

@@ -27,7 +27,7 @@ const struct cli_cmd cli_cmd_recover = {
 	"their stub files and cannot be recovered from the token.\n"
 	"Options:\n"
 	"  --device PATH         the token: /dev/hidrawN, or\n"
-	"                        udp:HOST:PORT for a simulator\n"
+	"                        udp://HOST:PORT[?local=PORT] for a simulator\n"
 	"  --comment TEXT        the keys' comment (default: user@host)\n"
 	"  --force               replace files that hold another key (a\n"
 	"                        backup is kept)\n"

@@ -30,7 +30,7 @@ const struct cli_cmd cli_cmd_revoke = {
 	"  --on-token            also delete the resident FIDO2 credential\n"
 	"                        (asks for the token's PIN)\n"
 	"  --device PATH         the token: /dev/hidrawN, or\n"
-	"                        udp:HOST:PORT for a simulator\n"
+	"                        udp://HOST:PORT[?local=PORT] for a simulator\n"
 	"  --no-bitbucket        leave the Bitbucket registration alone\n"
 	CLI_BB_HELP
 	"Exit status: 0 when every step is done or had nothing to remove; a\n"
