@@ -42,8 +42,10 @@ struct ykssh_recovered {
 	struct ykssh_sshkey	*key;
 	char			*fingerprint;
 	char			*user;		/* resident user id, or NULL */
-	char			*label;		/* from the application, or
-						   NULL for plain "ssh:" */
+	char			*label;		/* from the application (the
+						   stub's name when several
+						   keys share one), or NULL
+						   for plain "ssh:" */
 	char			*pub_line;
 	char			*stub_path;
 	char			*pub_path;

@@ -54,6 +54,30 @@ cred_key(const fido_cred_t *c, const char *rp, struct ykssh_sshkey **kp)
 	return NULL;
 }
 
+/*
+ * The user ssh-keygen -O user=... gave: OpenSSH stores it in the user id,
+ * zero-padded (the user name is always "openssh").  NULL when empty or not
+ * text.  -1 on allocation failure.
+ */
+static int
+user_id(const fido_cred_t *c, char **userp)
+{
+	const unsigned char *p = fido_cred_user_id_ptr(c);
+	size_t len = fido_cred_user_id_len(c), i;
+
+	*userp = NULL;
+	if (p == NULL)
+		return 0;
+	while (len > 0 && p[len - 1] == 0)
+		len--;
+	if (len == 0)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (p[i] < 0x20 || p[i] > 0x7e)
+			return 0;
+	return (*userp = strndup((const char *)p, len)) == NULL ? -1 : 0;
+}
+
 void
 ykssh_fido_residents_free(struct ykssh_fido_resident *r, size_t n)
 {
@@ -115,7 +139,6 @@ ykssh_fido_list_resident(struct ykssh_fido_dev *dev, const char *pin,
 		for (j = 0; j < fido_credman_rk_count(rk); j++) {
 			const fido_cred_t *c = fido_credman_rk(rk, j);
 			struct ykssh_fido_resident *r;
-			const char *user = fido_cred_user_name(c);
 
 			if ((tmp = reallocarray(keys, n + 1,
 			    sizeof(*keys))) == NULL) {
@@ -136,8 +159,7 @@ ykssh_fido_list_resident(struct ykssh_fido_dev *dev, const char *pin,
 			if ((err = ykssh_sshkey_fingerprint(r->key,
 			    &r->fingerprint)) != NULL)
 				goto out;
-			if (user != NULL && *user != '\0' &&
-			    (r->user = strdup(user)) == NULL) {
+			if (user_id(c, &r->user) != 0) {
 				err = YKSSH_ERR(YKSSH_ERR_NOMEM,
 				    "out of memory");
 				goto out;

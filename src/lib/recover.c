@@ -129,8 +129,17 @@ name_key(const char *sshdir, struct ykssh_recover_result *r, size_t i)
 			k->stub_path = NULL;
 			return YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
 		}
-		if (!taken(r, i, k->stub_path))
-			return NULL;
+		if (taken(r, i, k->stub_path))
+			continue;
+		/* A second key of one application: its own config label. */
+		if (n > 1) {
+			free(k->label);
+			if ((k->label = strdup(strrchr(k->stub_path, '/') +
+			    1)) == NULL)
+				return YKSSH_ERR(YKSSH_ERR_NOMEM,
+				    "out of memory");
+		}
+		return NULL;
 	}
 	return YKSSH_ERR(YKSSH_ERR_FILE_EXISTS, "too many keys named %s",
 	    base);

@@ -155,6 +155,26 @@ class TestRecover(RecoverTest):
         with open(os.path.join(ssh, backups[0])) as f:
             self.assertEqual(f.read(), old)
 
+    def test_two_users_one_application(self):
+        # Two resident keys of ssh:work (different user ids) get two
+        # files and two config entries, not one overwriting the other.
+        for user in ("alice", "bob"):
+            p = self.ykssh("enroll", "--device", self.device(),
+                           "--resident", "--label", "work", "--user", user,
+                           "--output", os.path.join(self.tmp, user),
+                           "--no-register", "--no-config", env=self.penv())
+            self.assertEqual(p.returncode, 0, p.stderr)
+        self.new_home("laptop2")
+        p = self.recover("--no-register")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        keys = json.loads(p.stdout)["keys"]
+        self.assertEqual(sorted(k["user"] for k in keys), ["alice", "bob"])
+        self.assertEqual(sorted(os.path.basename(k["stub"]) for k in keys),
+                         ["id_ed25519_sk_work", "id_ed25519_sk_work_2"])
+        self.assertEqual(sorted(k["ssh_config"]["label"] for k in keys),
+                         ["id_ed25519_sk_work_2", "work"])
+        self.assertEqual(len({k["ssh_config"]["host"] for k in keys}), 2)
+
     def test_no_pin_way_and_no_token(self):
         self.enroll_two()
         self.new_home("nopin")
