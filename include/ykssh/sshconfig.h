@@ -202,6 +202,9 @@ struct ykssh_sshconfig_block {
 struct ykssh_err *ykssh_sshconfig_list(const char *in, size_t inlen,
     struct ykssh_sshconfig_block **blocksp, size_t *np) YKSSH_MUST_CHECK;
 void ykssh_sshconfig_blocks_free(struct ykssh_sshconfig_block *b, size_t n);
+/* The same for a file; a missing file has no blocks. */
+struct ykssh_err *ykssh_sshconfig_list_file(const char *path,
+    struct ykssh_sshconfig_block **blocksp, size_t *np) YKSSH_MUST_CHECK;
 
 /*
  * Runs `ssh -G -F path host` and returns its "key value" lines for the

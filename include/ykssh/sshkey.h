@@ -133,6 +133,14 @@ struct ykssh_err *ykssh_sshkey_format_public(const struct ykssh_sshkey *key,
  */
 struct ykssh_err *ykssh_sshkey_parse_public(const char *line,
     struct ykssh_sshkey **keyp, char **commentp) YKSSH_MUST_CHECK;
+/*
+ * Reads and parses a .pub file (a regular file of at most 64 KiB).
+ * *existsp is 0 and nothing else is set when the file does not exist.
+ * Parse errors name the file.
+ */
+struct ykssh_err *ykssh_sshkey_load_public(const char *path,
+    struct ykssh_sshkey **keyp, char **commentp, int *existsp)
+    YKSSH_MUST_CHECK;
 
 /*
  * Writes the stub of an sk key: the openssh-key-v1 armoured text ssh-keygen

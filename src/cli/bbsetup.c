@@ -159,3 +159,15 @@ cli_wired_json(json_t *o, const struct cli_bb *b,
 		    "port", (json_int_t)w->port, "line",
 		    (json_int_t)w->config_line));
 }
+
+const char *
+cli_need_home(const struct cli *cli, int *status)
+{
+	const char *home = cli_home();
+
+	if (home == NULL)
+		*status = cli_fail(cli, ykssh_err_hint(YKSSH_ERR(
+		    YKSSH_ERR_CONFIG, "cannot tell your home directory"),
+		    "set HOME"));
+	return home;
+}

@@ -63,5 +63,7 @@ void cli_wired_json(json_t *o, const struct cli_bb *b,
     const struct ykssh_enroll_wired *w);
 /* The user's home directory ($HOME, else the password database). */
 const char *cli_home(void);
+/* cli_home(), or NULL after reporting the error (*status: its exit). */
+const char *cli_need_home(const struct cli *cli, int *status);
 
 #endif /* YKSSH_CLI_BBSETUP_H */

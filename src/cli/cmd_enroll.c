@@ -687,9 +687,8 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 	if (no_register && (cli_bb_given(&b) || wo.expires_days != 0))
 		return cli_usage_error(cli, &cli_cmd_enroll,
 		    "Bitbucket options need registration (drop --no-register)");
-	if ((o.home = cli_home()) == NULL)
-		return cli_fail(cli, ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_CONFIG,
-		    "cannot tell your home directory"), "set HOME"));
+	if ((o.home = cli_need_home(cli, &status)) == NULL)
+		return status;
 	if (piv) {
 		po.home = o.home;
 		po.label = o.label;

@@ -195,9 +195,8 @@ cmd_list(struct cli *cli, int argc, char **argv)
 	if (nobb && cli_bb_given(&b))
 		return cli_usage_error(cli, &cli_cmd_list,
 		    "--no-bitbucket takes no Bitbucket options");
-	if ((o.home = cli_home()) == NULL)
-		return cli_fail(cli, ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_CONFIG,
-		    "cannot tell your home directory"), "set HOME"));
+	if ((o.home = cli_need_home(cli, &status)) == NULL)
+		return status;
 	if (!nobb) {
 		if ((err = cli_bb_connect(cli, &b, o.home)) != NULL)
 			goto out;

@@ -148,9 +148,8 @@ cmd_recover(struct cli *cli, int argc, char **argv)
 	if (no_register && cli_bb_given(&b))
 		return cli_usage_error(cli, &cli_cmd_recover,
 		    "Bitbucket options need registration (drop --no-register)");
-	if ((o.home = cli_home()) == NULL)
-		return cli_fail(cli, ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_CONFIG,
-		    "cannot tell your home directory"), "set HOME"));
+	if ((o.home = cli_need_home(cli, &status)) == NULL)
+		return status;
 	/* Credentials and server first: a bad setup changes nothing. */
 	if (!no_register) {
 		if ((err = cli_bb_connect(cli, &b, o.home)) != NULL ||

@@ -14,11 +14,9 @@
 #include "bbsetup.h"
 #include "cli.h"
 #include "prompt.h"
-#include "ykssh/atomicfile.h"
 #include "ykssh/bitbucket.h"
 #include "ykssh/sshkey.h"
 
-#define PUB_MAX		(64 * 1024)
 
 static int cmd_register(struct cli *, int, char **);
 
@@ -48,24 +46,16 @@ static struct ykssh_err *
 read_pub(const char *path, struct ykssh_sshkey **keyp, char **commentp)
 {
 	struct ykssh_err *err;
-	char *data = NULL;
-	size_t len;
 	int exists;
 
-	if ((err = ykssh_atomicfile_read(path, PUB_MAX, &data, &len,
+	if ((err = ykssh_sshkey_load_public(path, keyp, commentp,
 	    &exists)) != NULL)
 		return err;
-	if (!exists) {
-		free(data);
+	if (!exists)
 		return ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_FILE_NOT_FOUND,
 		    "%s does not exist", path),
 		    "name the .pub file of your key, or make one with "
 		    "'ykssh enroll'");
-	}
-	err = ykssh_sshkey_parse_public(data, keyp, commentp);
-	free(data);
-	if (err != NULL)
-		return YKSSH_ERR_WRAP(err, "cannot read %s", path);
 	return NULL;
 }
 
@@ -180,9 +170,8 @@ cmd_register(struct cli *cli, int argc, char **argv)
 	if (argc - optind > 1)
 		return cli_usage_error(cli, &cli_cmd_register,
 		    "expected at most one public key file");
-	if ((home = cli_home()) == NULL)
-		return cli_fail(cli, ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_CONFIG,
-		    "cannot tell your home directory"), "set HOME"));
+	if ((home = cli_need_home(cli, &status)) == NULL)
+		return status;
 	if (!list && del == NULL) {
 		if (optind < argc)
 			pubfile = argv[optind];

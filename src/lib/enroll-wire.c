@@ -104,24 +104,19 @@ apply(struct ykssh_ctx *ctx, const char *path,
 static struct ykssh_err *
 host_taken(const char *path, const char *host, const char *label, int *takenp)
 {
-	struct ykssh_sshconfig_block *b = NULL;
+	struct ykssh_sshconfig_block *b;
 	struct ykssh_err *err;
-	char *data = NULL;
-	size_t len, n = 0, i;
-	int exists;
+	size_t n, i;
 
 	*takenp = 0;
-	if ((err = ykssh_atomicfile_read(path, YKSSH_SSHCONFIG_MAX_SIZE, &data,
-	    &len, &exists)) != NULL)
+	if ((err = ykssh_sshconfig_list_file(path, &b, &n)) != NULL)
 		return err;
-	if ((err = ykssh_sshconfig_list(data, len, &b, &n)) == NULL)
-		for (i = 0; i < n; i++)
-			if (b[i].host != NULL && strcmp(b[i].host, host) == 0 &&
-			    strcmp(b[i].label, label) != 0)
-				*takenp = 1;
+	for (i = 0; i < n; i++)
+		if (b[i].host != NULL && strcmp(b[i].host, host) == 0 &&
+		    strcmp(b[i].label, label) != 0)
+			*takenp = 1;
 	ykssh_sshconfig_blocks_free(b, n);
-	free(data);
-	return err;
+	return NULL;
 }
 
 static struct ykssh_err *

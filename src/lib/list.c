@@ -8,14 +8,12 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "ykssh/atomicfile.h"
 #include "ykssh/bitbucket.h"
 #include "ykssh/fido.h"
 #include "ykssh/list.h"
 #include "ykssh/sshconfig.h"
 #include "ykssh/sshkey.h"
 
-#define PUB_MAX		(64 * 1024)
 #define WARN_DAYS	14
 
 const char *
@@ -120,21 +118,13 @@ set_str(char **dst, const char *s)
 static struct ykssh_err *
 add_config(struct ykssh_list *l, const char *config)
 {
-	struct ykssh_sshconfig_block *b = NULL;
+	struct ykssh_sshconfig_block *b;
 	struct ykssh_list_item *it;
 	struct ykssh_err *err;
-	char *data = NULL;
-	size_t len, n = 0, i;
-	int exists;
+	size_t n, i;
 
-	if ((err = ykssh_atomicfile_read(config, YKSSH_SSHCONFIG_MAX_SIZE,
-	    &data, &len, &exists)) != NULL)
+	if ((err = ykssh_sshconfig_list_file(config, &b, &n)) != NULL)
 		return err;
-	if (!exists) {
-		free(data);
-		return NULL;
-	}
-	err = ykssh_sshconfig_list(data, len, &b, &n);
 	for (i = 0; err == NULL && i < n; i++) {
 		if (b[i].key_id == NULL ||
 		    strncmp(b[i].key_id, "SHA256:", 7) != 0)
@@ -149,7 +139,6 @@ add_config(struct ykssh_list *l, const char *config)
 			it->problems |= YKSSH_LIST_EDITED;
 	}
 	ykssh_sshconfig_blocks_free(b, n);
-	free(data);
 	return err;
 }
 
@@ -172,14 +161,13 @@ add_file(struct ykssh_list *l, const char *path)
 	struct ykssh_sshkey *k = NULL;
 	struct ykssh_list_item *it;
 	struct ykssh_err *err;
-	char *data = NULL, *fp = NULL;
+	char *fp = NULL;
 	struct stat st;
-	size_t len, n;
+	size_t n;
 	int exists;
 
-	if ((err = ykssh_atomicfile_read(path, PUB_MAX, &data, &len,
-	    &exists)) == NULL && exists &&
-	    (err = ykssh_sshkey_parse_public(data, &k, NULL)) == NULL)
+	if ((err = ykssh_sshkey_load_public(path, &k, NULL, &exists)) ==
+	    NULL && exists)
 		err = ykssh_sshkey_fingerprint(k, &fp);
 	if (err != NULL || !exists) {
 		/* Not a public key: not ours to list. */
@@ -219,7 +207,6 @@ add_file(struct ykssh_list *l, const char *path)
 	}
 out:
 	ykssh_sshkey_free(k);
-	free(data);
 	free(fp);
 	return err;
 }

@@ -8,13 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ykssh/atomicfile.h"
 #include "ykssh/bitbucket.h"
 #include "ykssh/fido.h"
 #include "ykssh/revoke.h"
 #include "ykssh/sshconfig.h"
 
-#define PUB_MAX		(64 * 1024)
 #define PIN_MAX		63
 
 const char *
@@ -113,8 +111,8 @@ find_pub(const char *sshdir, const char *fp, const char *label,
 	struct dirent *de;
 	struct ykssh_sshkey *k = NULL;
 	struct ykssh_err *e;
-	char *path = NULL, *data = NULL, *kfp = NULL;
-	size_t len, n;
+	char *path = NULL, *kfp = NULL;
+	size_t n;
 	int exists;
 
 	*pathp = *fpp = NULL;
@@ -126,18 +124,16 @@ find_pub(const char *sshdir, const char *fp, const char *label,
 		    (fp == NULL && !name_is_label(de->d_name, label)))
 			continue;
 		free(path);
-		free(data);
 		free(kfp);
 		ykssh_sshkey_free(k);
-		data = kfp = NULL;
+		kfp = NULL;
 		k = NULL;
 		if (asprintf(&path, "%s/%s", sshdir, de->d_name) < 0) {
 			path = NULL;
 			break;
 		}
-		if ((e = ykssh_atomicfile_read(path, PUB_MAX, &data, &len,
-		    &exists)) == NULL && exists &&
-		    (e = ykssh_sshkey_parse_public(data, &k, NULL)) == NULL)
+		if ((e = ykssh_sshkey_load_public(path, &k, NULL,
+		    &exists)) == NULL && exists)
 			e = ykssh_sshkey_fingerprint(k, &kfp);
 		if (e != NULL || !exists) {
 			/* Not a key we can read: not ours to judge. */
@@ -153,7 +149,6 @@ find_pub(const char *sshdir, const char *fp, const char *label,
 	}
 	closedir(d);
 	free(path);
-	free(data);
 	free(kfp);
 	ykssh_sshkey_free(k);
 	return NULL;
@@ -164,32 +159,26 @@ static struct ykssh_err *
 find_block(const char *config, const char *label, const char *fp,
     char **labelp, char **fpp)
 {
-	struct ykssh_sshconfig_block *b = NULL;
+	struct ykssh_sshconfig_block *b;
 	struct ykssh_err *err;
-	char *data = NULL;
-	size_t len, n = 0, i;
-	int exists;
+	size_t n, i;
 
 	*labelp = *fpp = NULL;
-	if ((err = ykssh_atomicfile_read(config, YKSSH_SSHCONFIG_MAX_SIZE,
-	    &data, &len, &exists)) != NULL)
+	if ((err = ykssh_sshconfig_list_file(config, &b, &n)) != NULL)
 		return err;
-	if ((err = ykssh_sshconfig_list(data, len, &b, &n)) == NULL) {
-		for (i = 0; i < n; i++) {
-			if ((label != NULL && strcmp(b[i].label, label) == 0) ||
-			    (fp != NULL && b[i].key_id != NULL &&
-			    strcmp(b[i].key_id, fp) == 0)) {
-				*labelp = strdup(b[i].label);
-				if (b[i].key_id != NULL &&
-				    strncmp(b[i].key_id, "SHA256:", 7) == 0)
-					*fpp = strdup(b[i].key_id);
-				break;
-			}
+	for (i = 0; i < n; i++) {
+		if ((label != NULL && strcmp(b[i].label, label) == 0) ||
+		    (fp != NULL && b[i].key_id != NULL &&
+		    strcmp(b[i].key_id, fp) == 0)) {
+			*labelp = strdup(b[i].label);
+			if (b[i].key_id != NULL &&
+			    strncmp(b[i].key_id, "SHA256:", 7) == 0)
+				*fpp = strdup(b[i].key_id);
+			break;
 		}
 	}
 	ykssh_sshconfig_blocks_free(b, n);
-	free(data);
-	return err;
+	return NULL;
 }
 
 static void

@@ -554,3 +554,23 @@ ykssh_sshconfig_remove_file(struct ykssh_ctx *ctx, const char *path,
 {
 	return edit_file(ctx, path, NULL, label, opts, repp);
 }
+
+struct ykssh_err *
+ykssh_sshconfig_list_file(const char *path,
+    struct ykssh_sshconfig_block **blocksp, size_t *np)
+{
+	struct ykssh_err *err;
+	char *data = NULL;
+	size_t len;
+	int exists;
+
+	*blocksp = NULL;
+	*np = 0;
+	if ((err = ykssh_atomicfile_read(path, YKSSH_SSHCONFIG_MAX_SIZE, &data,
+	    &len, &exists)) != NULL)
+		return err;
+	if (exists)
+		err = ykssh_sshconfig_list(data, len, blocksp, np);
+	free(data);
+	return err;
+}
