@@ -76,7 +76,8 @@ print_json(const struct cli *cli, const struct ykssh_revoke_report *r)
 	if ((steps = json_object()) == NULL)
 		return cli_print_json(cli, NULL);
 	for (i = 0; i < YKSSH_REVOKE_NSTEPS; i++) {
-		if (json_object_set_new(steps, ykssh_revoke_step_name(i),
+		if (json_object_set_new(steps,
+		    ykssh_revoke_step_name((enum ykssh_revoke_step)i),
 		    json_pack("{s:s, s:s?, s:s?, s:s?}", "state",
 		    ykssh_revoke_state_name(r->state[i]), "detail",
 		    r->detail[i], "hint", r->hint[i], "error", r->state[i] ==
@@ -103,7 +104,7 @@ print_human(const struct cli *cli, const struct ykssh_revoke_report *r)
 		if (r->state[i] == YKSSH_REVOKE_SKIPPED)
 			continue;
 		fprintf(cli->out, "  %-10s %s%*s%s\n",
-		    ykssh_revoke_step_name(i),
+		    ykssh_revoke_step_name((enum ykssh_revoke_step)i),
 		    ykssh_revoke_state_name(r->state[i]),
 		    r->detail[i] != NULL ? (int)(9 -
 		    strlen(ykssh_revoke_state_name(r->state[i]))) : 0, "",
@@ -172,9 +173,8 @@ cmd_revoke(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cli, &cli_cmd_revoke,
 		    "--no-bitbucket takes no Bitbucket options");
 	o.which = argv[optind];
-	if ((o.home = cli_home()) == NULL)
-		return cli_fail(cli, ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_CONFIG,
-		    "cannot tell your home directory"), "set HOME"));
+	if ((o.home = cli_need_home(cli, &status)) == NULL)
+		return status;
 	/* Credentials first: a bad setup changes nothing. */
 	if (!nobb) {
 		if ((err = cli_bb_connect(cli, &b, o.home)) != NULL)
