@@ -1006,6 +1006,7 @@ static void
 run_target(struct ykssh_ctx *ctx, const struct ykssh_doctor_opts *o,
     const char *config, struct ykssh_doctor_target *t, int *oom)
 {
+	struct ykssh_sshconfig_opts sco;
 	struct run r;
 	struct ykssh_err *err;
 	size_t i;
@@ -1030,7 +1031,10 @@ run_target(struct ykssh_ctx *ctx, const struct ykssh_doctor_opts *o,
 				    YKSSH_DOCTOR_SKIP, NULL, "no entry");
 		goto out;
 	}
-	if ((err = ykssh_sshconfig_effect_file(NULL, config, t->label,
+	memset(&sco, 0, sizeof(sco));
+	sco.name = config;
+	sco.home = pw_home();	/* ssh's "~" in Include */
+	if ((err = ykssh_sshconfig_effect_file(&sco, config, t->label,
 	    &r.ef)) != NULL) {
 		set(&r, YKSSH_DOCTOR_CONFIG, YKSSH_DOCTOR_FAIL,
 		    ykssh_err_find_hint(err), "%s", ykssh_err_message(err));
