@@ -87,7 +87,8 @@ print_human(const struct cli *cli, const struct ykssh_doctor *d)
 {
 	static const char *const plain[] = { "ok  ", "warn", "FAIL", "skip" };
 	static const char *const colored[] = { "\033[32mok\033[0m  ",
-	    "\033[33mwarn\033[0m", "\033[31mFAIL\033[0m", "\033[2mskip\033[0m" };
+	    "\033[33mwarn\033[0m", "\033[31mFAIL\033[0m",
+	    "\033[2mskip\033[0m" };
 	int color = cli->color && isatty(fileno(cli->out)) &&
 	    getenv("NO_COLOR") == NULL;
 	size_t i, j;
