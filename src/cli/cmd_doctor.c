@@ -37,6 +37,23 @@ const struct cli_cmd cli_cmd_doctor = {
 
 enum { OPT_DEVICE = 0x200, OPT_OFFLINE, OPT_NOBB };
 
+static void
+on_notice(void *arg, enum ykssh_notice notice, const char *detail)
+{
+	const struct cli *cli = arg;
+
+	if (cli->quiet)
+		return;
+	if (notice == YKSSH_NOTICE_TOUCH)
+		fprintf(cli->err, "ykssh: Touch your %s when it blinks (the "
+		    "live login signs with it).\n", detail != NULL ? detail :
+		    "security key");
+	else
+		fprintf(cli->err, "ykssh: Several security keys are plugged "
+		    "in: touch the one to check.\n");
+	fflush(cli->err);
+}
+
 static json_t *
 target_json(const struct ykssh_doctor_target *t)
 {
@@ -202,9 +219,11 @@ cmd_doctor(struct cli *cli, int argc, char **argv)
 		o.bb = b.bb;
 		o.bb_name = cli_bb_name(&b);
 	}
+	ykssh_ctx_set_notice(cli->ctx, on_notice, cli);
 	cli_token_begin(cli);
 	err = ykssh_doctor_run(cli->ctx, &o, &d);
 	cli_token_end(cli);
+	ykssh_ctx_set_notice(cli->ctx, NULL, NULL);
 	if (err != NULL)
 		goto out;
 	if (cli->json)

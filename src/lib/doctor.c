@@ -69,6 +69,7 @@ struct run {
 	struct ykssh_sshkey		*key;		/* the entry's key */
 	char				*comment;
 	struct ykssh_fido_dev		*dev;
+	const char			*model;		/* static */
 	int				 oom;
 };
 
@@ -274,6 +275,7 @@ check_token(struct run *r)
 	}
 	if ((err = ykssh_fido_open(r->ctx, r->o->devices, r->o->ndevices,
 	    &r->dev)) == NULL) {
+		r->model = ykssh_fido_model(r->dev);
 		set(r, YKSSH_DOCTOR_TOKEN, YKSSH_DOCTOR_PASS, NULL,
 		    "%s at %s (firmware %s)", ykssh_fido_model(r->dev),
 		    ykssh_fido_path(r->dev), ykssh_fido_firmware(r->dev));
@@ -872,6 +874,10 @@ check_auth(struct run *r)
 	argv[n++] = "--";
 	argv[n++] = r->t->host;
 	argv[n] = NULL;
+	/* ssh's "Confirm user presence" goes to us, not the terminal. */
+	if (r->key != NULL && strcmp(r->t->kind, "fido2") == 0 &&
+	    (ykssh_sshkey_sk_flags(r->key) & YKSSH_SK_USER_PRESENCE_REQD))
+		ykssh_ctx_notice(r->ctx, YKSSH_NOTICE_TOUCH, r->model);
 	if ((err = ykssh_dr_run(argv, secs * 1000 + TOUCH_WAIT_MS, &out,
 	    &outlen, &errt, &errlen, &st, &to)) != NULL) {
 		set(r, YKSSH_DOCTOR_AUTH, YKSSH_DOCTOR_SKIP,
