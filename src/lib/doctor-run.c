@@ -60,9 +60,9 @@ drain(int *fd, char **buf, size_t *len)
 }
 
 struct ykssh_err *
-ykssh_dr_run(const char *const *argv, int timeout_ms, char **outp,
-    size_t *outlenp, char **errp, size_t *errlenp, int *statusp,
-    int *timed_outp)
+ykssh_dr_run(const char *const *argv, char *const *envp, int timeout_ms,
+    char **outp, size_t *outlenp, char **errp, size_t *errlenp,
+    int *statusp, int *timed_outp)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
@@ -90,7 +90,7 @@ ykssh_dr_run(const char *const *argv, int timeout_ms, char **outp,
 	posix_spawn_file_actions_adddup2(&fa, po[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
 	rc = posix_spawnp(&pid, argv[0], &fa, &at,
-	    (char *const *)(uintptr_t)argv, environ);
+	    (char *const *)(uintptr_t)argv, envp != NULL ? envp : environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	close(po[1]);

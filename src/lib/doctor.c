@@ -323,7 +323,7 @@ ssh_g(struct run *r, char **errtextp)
 	argv[n++] = "--";
 	argv[n++] = r->t->host;
 	argv[n] = NULL;
-	if ((err = ykssh_dr_run(argv, 10000, &out, &outlen, &errt, &errlen,
+	if ((err = ykssh_dr_run(argv, NULL, 10000, &out, &outlen, &errt, &errlen,
 	    &st, &to)) != NULL)
 		return err;
 	if (st != 0) {
@@ -554,34 +554,105 @@ is_stale(const struct run *r, const struct dr_agentkey *a)
 	return 0;
 }
 
+/*
+ * The agent socket ssh uses for the host: IdentityAgent (a path, "~/",
+ * or an environment variable "$NAME"/"${NAME}", or SSH_AUTH_SOCK), else
+ * $SSH_AUTH_SOCK.  NULL: none.  *fromp says where it came from.
+ */
+static char *
+agent_socket(const struct run *r, const char **fromp)
+{
+	const char *ia = r->have_g ? r->g.identityagent : NULL, *v;
+	char name[128];
+	size_t n;
+
+	*fromp = "SSH_AUTH_SOCK";
+	if (ia != NULL && strcmp(ia, "SSH_AUTH_SOCK") != 0) {
+		*fromp = "IdentityAgent";
+		if (strcmp(ia, "none") == 0)
+			return NULL;
+		if (ia[0] == '$') {
+			v = ia + 1 + (ia[1] == '{');
+			n = strcspn(v, "}");
+			if (n == 0 || n >= sizeof(name))
+				return NULL;
+			memcpy(name, v, n);
+			name[n] = '\0';
+			v = getenv(name);
+			return v != NULL && *v != '\0' ? strdup(v) : NULL;
+		}
+		return expand(ia, pw_home());
+	}
+	v = getenv("SSH_AUTH_SOCK");
+	return v != NULL && *v != '\0' ? strdup(v) : NULL;
+}
+
+/* Our environment with SSH_AUTH_SOCK=sock; NULL on allocation failure. */
+static char **
+env_with_sock(const char *sock)
+{
+	extern char **environ;
+	char **env;
+	size_t n = 0, i, j = 0;
+
+	while (environ[n] != NULL)
+		n++;
+	if ((env = calloc(n + 2, sizeof(*env))) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (strncmp(environ[i], "SSH_AUTH_SOCK=", 14) != 0)
+			env[j++] = environ[i];
+	if (asprintf(&env[j], "SSH_AUTH_SOCK=%s", sock) == -1) {
+		free(env);
+		return NULL;
+	}
+	return env;
+}
+
+static void
+env_free(char **env)
+{
+	size_t i;
+
+	if (env == NULL)
+		return;
+	for (i = 0; env[i] != NULL; i++)
+		if (env[i + 1] == NULL)
+			free(env[i]);	/* ours: the last one */
+	free(env);
+}
+
 static void
 check_agent(struct run *r)
 {
 	struct dr_agentkey *keys = NULL;
 	struct ykssh_err *err;
 	const struct dr_agentkey *first = NULL, *stale = NULL;
-	const char *argv[3], *sock = getenv("SSH_AUTH_SOCK");
-	char *out = NULL, *errt = NULL;
+	const char *argv[3], *from;
+	char *out = NULL, *errt = NULL, *sock, **env = NULL;
 	size_t outlen, errlen, n = 0, i, others = 0, ours = 0;
 	int st, to;
 
-	if (r->have_g && r->g.identityagent != NULL &&
-	    strcmp(r->g.identityagent, "none") == 0) {
+	if ((sock = agent_socket(r, &from)) == NULL) {
 		set(r, YKSSH_DOCTOR_AGENT, YKSSH_DOCTOR_SKIP, NULL,
-		    "IdentityAgent none: ssh does not use an agent for %s",
-		    r->t->host);
+		    "no agent for %s (%s %s)", r->t->host, from,
+		    strcmp(from, "IdentityAgent") == 0 ? r->g.identityagent :
+		    "unset");
 		return;
 	}
-	if (sock == NULL || *sock == '\0') {
-		set(r, YKSSH_DOCTOR_AGENT, YKSSH_DOCTOR_SKIP, NULL,
-		    "no agent (SSH_AUTH_SOCK unset)");
+	if ((env = env_with_sock(sock)) == NULL) {
+		free(sock);
+		r->oom = 1;
 		return;
 	}
 	argv[0] = r->o->ssh_add_path != NULL ? r->o->ssh_add_path : "ssh-add";
 	argv[1] = "-L";
 	argv[2] = NULL;
-	if ((err = ykssh_dr_run(argv, 10000, &out, &outlen, &errt, &errlen,
-	    &st, &to)) != NULL) {
+	err = ykssh_dr_run(argv, env, 10000, &out, &outlen, &errt, &errlen,
+	    &st, &to);
+	env_free(env);
+	free(sock);
+	if (err != NULL) {
 		set(r, YKSSH_DOCTOR_AGENT, YKSSH_DOCTOR_SKIP, NULL,
 		    "%s", ykssh_err_message(err));
 		ykssh_err_free(err);
@@ -590,7 +661,8 @@ check_agent(struct run *r)
 	if (st != 0 && st != 1) {
 		set(r, YKSSH_DOCTOR_AGENT, YKSSH_DOCTOR_WARN,
 		    "start the agent again, or unset SSH_AUTH_SOCK",
-		    "SSH_AUTH_SOCK is set but no agent answers there");
+		    "%s names an agent socket but no agent answers there",
+		    from);
 		goto out;
 	}
 	if ((err = ykssh_dr_parse_agent(out, outlen, &keys, &n)) != NULL) {
@@ -795,7 +867,7 @@ check_hostkey(struct run *r)
 		argv[4] = f;
 		argv[5] = NULL;
 		out = errt = NULL;
-		if ((err = ykssh_dr_run(argv, 10000, &out, &outlen, &errt,
+		if ((err = ykssh_dr_run(argv, NULL, 10000, &out, &outlen, &errt,
 		    &errlen, &st, &to)) != NULL)
 			ykssh_err_free(err);
 		else if (st == 0 && outlen > 0) {
@@ -834,8 +906,13 @@ check_hostkey(struct run *r)
 static void
 check_auth(struct run *r)
 {
-	const char *argv[16];
+	static const char *const fixed[] = { "StrictHostKeyChecking=yes",
+	    "UpdateHostKeys=no", "ControlMaster=no", "ControlPath=none",
+	    "PasswordAuthentication=no", "KbdInteractiveAuthentication=no" };
+	const char *argv[32];
 	char *out = NULL, *errt = NULL, *fp = NULL, *line = NULL, ct[32];
+	size_t k;
+	int needs_pin;
 	size_t outlen, errlen;
 	int st, to, n = 0, secs = r->o->connect_timeout > 0 ?
 	    r->o->connect_timeout : CONNECT_TIMEOUT;
@@ -854,6 +931,8 @@ check_auth(struct run *r)
 		    "not attempted: fix the failures above first");
 		return;
 	}
+	needs_pin = strcmp(r->t->kind, "piv") == 0 || (r->key != NULL &&
+	    (ykssh_sshkey_sk_flags(r->key) & YKSSH_SK_USER_VERIFICATION_REQD));
 	/* The token is ssh's now. */
 	ykssh_fido_close(r->dev);
 	r->dev = NULL;
@@ -863,8 +942,18 @@ check_auth(struct run *r)
 	argv[n++] = r->config;
 	argv[n++] = "-T";
 	argv[n++] = "-v";
-	argv[n++] = "-o";
-	argv[n++] = "BatchMode=yes";
+	/*
+	 * A fresh login (no control master), no prompts but a PIN the key
+	 * itself needs (PIV, verify-required), and known_hosts left alone.
+	 */
+	for (k = 0; k < sizeof(fixed) / sizeof(fixed[0]); k++) {
+		argv[n++] = "-o";
+		argv[n++] = fixed[k];
+	}
+	if (!needs_pin) {
+		argv[n++] = "-o";
+		argv[n++] = "BatchMode=yes";
+	}
 	argv[n++] = "-o";
 	argv[n++] = ct;
 	if (r->o->user != NULL) {
@@ -878,7 +967,7 @@ check_auth(struct run *r)
 	if (r->key != NULL && strcmp(r->t->kind, "fido2") == 0 &&
 	    (ykssh_sshkey_sk_flags(r->key) & YKSSH_SK_USER_PRESENCE_REQD))
 		ykssh_ctx_notice(r->ctx, YKSSH_NOTICE_TOUCH, r->model);
-	if ((err = ykssh_dr_run(argv, secs * 1000 + TOUCH_WAIT_MS, &out,
+	if ((err = ykssh_dr_run(argv, NULL, secs * 1000 + TOUCH_WAIT_MS, &out,
 	    &outlen, &errt, &errlen, &st, &to)) != NULL) {
 		set(r, YKSSH_DOCTOR_AUTH, YKSSH_DOCTOR_SKIP,
 		    ykssh_err_find_hint(err), "%s", ykssh_err_message(err));

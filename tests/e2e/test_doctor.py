@@ -84,6 +84,7 @@ class TestDoctor(DoctorTest):
                           auth="pass")
         self.assertIn(self.key["stub"], c["config"]["finding"])
         self.assertIn(self.key["fingerprint"], c["auth"]["finding"])
+        self.assertIn("Touch your", p.stderr)      # before the login
         self.assertTrue(all(x["fix"] is None for x in t["checks"]
                             if x["status"] == "pass"))
         # The login doctor reports is real: sshd logged it.
@@ -235,6 +236,14 @@ class TestDoctor(DoctorTest):
         self.assertIn("ssh-add -d", c["agent"]["fix"])
         # ssh did offer it: sshd saw the old key before ours.
         self.assertIn(oldfp, self.bb.read_sshd_log())
+        # The agent ssh uses may come from IdentityAgent, not the
+        # environment: doctor asks that one.
+        with open(cfg, "w") as f:
+            f.write("Host *\n\tIdentitiesOnly no\n\tIdentityAgent %s\n\n"
+                    % sock + text)
+        p, t, c = self.doctor("--offline", status=FAILED)
+        self.assertEqual(c["agent"]["status"], "fail", c["agent"])
+        self.assertIn(oldfp, c["agent"]["finding"])
 
     def test_fault_stub_from_another_token(self):
         self.setup_healthy()
