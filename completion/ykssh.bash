@@ -9,7 +9,8 @@ _ykssh()
 	_init_completion || return
 
 	local global="--json --verbose --quiet --help --version -v -q -h -V"
-	local commands="enroll list recover register revoke config demo help version"
+	local commands="enroll list recover register revoke config demo doctor"
+	commands="$commands help version"
 
 	cmd=
 	for ((i = 1; i < cword; i++)); do
@@ -76,6 +77,14 @@ _ykssh()
 		COMPREPLY=($(compgen -W "--token --device --no-bitbucket
 		    --bitbucket-url --api-url --cacert --token-file
 		    $global" -- "$cur")) ;;
+	doctor)
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--device --offline
+			    --no-bitbucket --bitbucket-url --api-url --cacert
+			    --token-file $global" -- "$cur"))
+		else
+			_known_hosts_real -- "$cur"
+		fi ;;
 	recover)
 		COMPREPLY=($(compgen -W "--device --comment --force
 		    --no-register --no-config --bitbucket-url --api-url

@@ -101,6 +101,8 @@ enum ykssh_errcode {
 	YKSSH_ERR_SERVER,		/* server-side failure (5xx) */
 	YKSSH_ERR_REJECTED,		/* server refused the key */
 	YKSSH_ERR_PROTOCOL,		/* unexpected reply */
+	/* diagnosis */
+	YKSSH_ERR_CHECK_FAILED,		/* ykssh doctor: a check failed */
 	YKSSH_ERR_MAX			/* not a code: the count */
 };
 

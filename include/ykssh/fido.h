@@ -185,4 +185,14 @@ void ykssh_fido_read_residents_clear(struct ykssh_fido_residents *r);
 struct ykssh_err *ykssh_fido_delete_resident(struct ykssh_fido_dev *dev,
     const char *fingerprint, const char *pin, int *foundp) YKSSH_MUST_CHECK;
 
+/*
+ * Whether the token holds the credential of an sk key (with its stub
+ * data): a silent assertion (no touch, no PIN) with the key handle, as
+ * ssh's sk_probe does.  *presentp 0: not this token's credential (or a
+ * credential only usable with the PIN: verify-required keys).  Errors:
+ * INVALID_ARGUMENT (no stub data), DEVICE, and the token errors above.
+ */
+struct ykssh_err *ykssh_fido_probe_key(struct ykssh_fido_dev *dev,
+    const struct ykssh_sshkey *key, int *presentp) YKSSH_MUST_CHECK;
+
 #endif /* YKSSH_FIDO_H */

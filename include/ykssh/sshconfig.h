@@ -226,4 +226,41 @@ void ykssh_sshconfig_strv_free(char **v);
 struct ykssh_err *ykssh_sshconfig_default_path(char **pathp)
     YKSSH_MUST_CHECK;
 
+/*
+ * What a ykssh block sets and whether ssh takes it from there (ykssh
+ * doctor).  Options are indexed YKSSH_SSHCONFIG_OPT_*, spelled as ssh
+ * does by ykssh_sshconfig_opt_name().
+ *  host	the block's Host (or Match originalhost) name
+ *  own[k]	the value the block sets, or NULL
+ *  winner[k]	"file:line (Host ...)" of a line outside the block that ssh
+ *		reads first for that host (it wins; for IdentityFile it is
+ *		tried first), or NULL
+ *  first_line	1-based line of the block's begin marker
+ *  edited	the block was edited by hand
+ */
+#define YKSSH_SSHCONFIG_NOPT		9
+#define YKSSH_SSHCONFIG_OPT_USER	0
+#define YKSSH_SSHCONFIG_OPT_HOSTNAME	1
+#define YKSSH_SSHCONFIG_OPT_PORT	2
+#define YKSSH_SSHCONFIG_OPT_IDFILE	3
+#define YKSSH_SSHCONFIG_OPT_IDONLY	4
+#define YKSSH_SSHCONFIG_OPT_PKCS11	5
+struct ykssh_sshconfig_effect {
+	char		*host;
+	char		*own[YKSSH_SSHCONFIG_NOPT];
+	char		*winner[YKSSH_SSHCONFIG_NOPT];
+	size_t		 first_line;
+	int		 edited;
+};
+const char *ykssh_sshconfig_opt_name(int k);
+/*
+ * Errors: FILE_NOT_FOUND (no config), CONFIG (no block `label`, markers
+ * inconsistent), NOMEM.  opts: name, home, ssh_dir, NO_INCLUDE as for
+ * apply.  Nothing to clear on error.
+ */
+struct ykssh_err *ykssh_sshconfig_effect_file(
+    const struct ykssh_sshconfig_opts *opts, const char *path,
+    const char *label, struct ykssh_sshconfig_effect *ef) YKSSH_MUST_CHECK;
+void ykssh_sshconfig_effect_clear(struct ykssh_sshconfig_effect *ef);
+
 #endif /* YKSSH_SSHCONFIG_H */

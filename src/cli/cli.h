@@ -93,6 +93,7 @@ const struct cli_cmd *const *cli_commands(size_t *n);
 /* Commands: each cmd_<name>.c defines its table entry and handler. */
 extern const struct cli_cmd cli_cmd_config;
 extern const struct cli_cmd cli_cmd_demo;
+extern const struct cli_cmd cli_cmd_doctor;
 extern const struct cli_cmd cli_cmd_enroll;
 extern const struct cli_cmd cli_cmd_help;
 extern const struct cli_cmd cli_cmd_list;

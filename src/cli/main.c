@@ -24,6 +24,7 @@ static const struct cli_cmd *const commands[] = {
 	&cli_cmd_revoke,
 	&cli_cmd_config,
 	&cli_cmd_demo,
+	&cli_cmd_doctor,
 	&cli_cmd_help,
 	&cli_cmd_version,
 };

@@ -91,6 +91,7 @@ static const struct errinfo {
 	E(YKSSH_ERR_SERVER, "server error", 96),
 	E(YKSSH_ERR_REJECTED, "rejected by the server", 97),
 	E(YKSSH_ERR_PROTOCOL, "unexpected reply from the server", 98),
+	E(YKSSH_ERR_CHECK_FAILED, "a check failed", 89),
 #undef E
 };
 

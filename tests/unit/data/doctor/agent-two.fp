@@ -1,0 +1,2 @@
+SHA256:gNjwrER9G+jur3WN9Q9ZI/ug5CrSLv59VH4cWOxmwa0
+SHA256:loUhEfMfdvLL+bmyJrzuObuqEqbDFmo7L2MxX0bbaSY
