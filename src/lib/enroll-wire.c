@@ -119,6 +119,65 @@ host_taken(const char *path, const char *host, const char *label, int *takenp)
 	return NULL;
 }
 
+/*
+ * A backup token's key joins the entry of k->label: same block, its
+ * identity after the primary's, both fingerprints in the marker.
+ */
+static struct ykssh_err *
+join_config(struct ykssh_ctx *ctx, const char *path, const char *ident,
+    const struct ykssh_enroll_key *k, struct ykssh_enroll_wired *wd)
+{
+	struct ykssh_sshconfig_block *b = NULL;
+	struct ykssh_sshconfig_entry e;
+	struct ykssh_err *err = NULL;
+	const char *more[1];
+	char *key_id = NULL;
+	size_t n = 0, i;
+
+	if ((err = ykssh_sshconfig_list_file(path, &b, &n)) != NULL)
+		return err;
+	for (i = 0; i < n; i++)
+		if (strcmp(b[i].label, wd->config_label) == 0)
+			break;
+	if (i == n) {
+		err = YKSSH_ERR(YKSSH_ERR_FILE_NOT_FOUND, "no ykssh entry "
+		    "'%s' in %s", wd->config_label, path);
+		goto out;
+	}
+	if ((err = ykssh_sshconfig_block_entry(&b[i], &e)) != NULL)
+		goto out;
+	if (e.nmore_identity_files != 0) {
+		err = YKSSH_ERR(YKSSH_ERR_FILE_EXISTS, "the ykssh entry '%s' "
+		    "has a backup already", wd->config_label);
+		goto out;
+	}
+	if (e.key_id == NULL || strchr(e.key_id, ',') != NULL) {
+		err = YKSSH_ERR(YKSSH_ERR_CONFIG, "the ykssh entry '%s' does "
+		    "not name its key", wd->config_label);
+		goto out;
+	}
+	if (asprintf(&key_id, "%s,%s", e.key_id, k->fingerprint) < 0) {
+		key_id = NULL;
+		err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	more[0] = ident;
+	e.more_identity_files = more;
+	e.nmore_identity_files = 1;
+	e.key_id = key_id;
+	if ((err = apply(ctx, path, &e, wd)) != NULL)
+		goto out;
+	if ((wd->host = strdup(e.host)) == NULL ||
+	    (e.hostname != NULL && (wd->hostname = strdup(e.hostname)) ==
+	    NULL))
+		err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
+	wd->port = e.port;
+out:
+	free(key_id);
+	ykssh_sshconfig_blocks_free(b, n);
+	return err;
+}
+
 static struct ykssh_err *
 write_config(struct ykssh_ctx *ctx, const char *home,
     const struct ykssh_enroll_key *k, const struct ykssh_enroll_wire_opts *w,
@@ -139,6 +198,10 @@ write_config(struct ykssh_ctx *ctx, const char *home,
 	    (ident = identity_path(home, k->identity)) == NULL ||
 	    path == NULL) {
 		err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (k->backup) {
+		err = join_config(ctx, path, ident, k, wd);
 		goto out;
 	}
 	memset(&e, 0, sizeof(e));
