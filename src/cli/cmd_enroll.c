@@ -202,9 +202,11 @@ print_human(const struct cli *cli, const struct ykssh_enroll_result *r)
 	fprintf(cli->out, "%s\n", r->pub_line);
 }
 
+/* backup_of: the label whose key this one backs up, or NULL. */
 static int
 print_json(const struct cli *cli, const struct ykssh_enroll_result *r,
-    const struct cli_bb *b, const struct ykssh_enroll_wired *w)
+    const struct cli_bb *b, const struct ykssh_enroll_wired *w,
+    const char *backup_of)
 {
 	uint8_t flags = ykssh_sshkey_sk_flags(r->key);
 	json_t *o, *backups;
@@ -237,6 +239,8 @@ print_json(const struct cli *cli, const struct ykssh_enroll_result *r,
 	    "ctap_requests", (json_int_t)r->ctap_requests);
 	if (o != NULL)
 		json_object_set_new(o, "public_key", json_string(r->pub_line));
+	if (o != NULL && backup_of != NULL)
+		json_object_set_new(o, "backup_of", json_string(backup_of));
 	if (o != NULL)
 		cli_wired_json(o, b, w);
 	return cli_print_json(cli, o);
@@ -806,10 +810,14 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 	if (err != NULL)
 		goto out;
 	if (cli->json)
-		status = print_json(cli, r, &b, wired);
+		status = print_json(cli, r, &b, wired, bp != NULL ? bp->label :
+		    NULL);
 	else {
 		print_human(cli, r);
 		cli_print_wired(cli, &b, wired);
+		if (bp != NULL)
+			fprintf(cli->out, "  backup of    %s: ssh tries %s's "
+			    "key first, then this one\n", bp->label, bp->label);
 	}
 out:
 	if (err != NULL)

@@ -167,9 +167,10 @@ join_config(struct ykssh_ctx *ctx, const char *path, const char *ident,
 	e.key_id = key_id;
 	if ((err = apply(ctx, path, &e, wd)) != NULL)
 		goto out;
+	/* A HostName the block writes only to win over another line. */
 	if ((wd->host = strdup(e.host)) == NULL ||
-	    (e.hostname != NULL && (wd->hostname = strdup(e.hostname)) ==
-	    NULL))
+	    (e.hostname != NULL && strcmp(e.hostname, e.host) != 0 &&
+	    (wd->hostname = strdup(e.hostname)) == NULL))
 		err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
 	wd->port = e.port;
 out:

@@ -484,6 +484,7 @@ ykssh_revoke(struct ykssh_ctx *ctx, const struct ykssh_revoke_opts *o,
 	if ((err = find_block(config, label, fp_given, &r->label, &bfp,
 	    &pl)) != NULL)
 		goto out;
+	r->backup = r->label != NULL && pl.index > 0;
 	r->fingerprint = fp_given != NULL ? strdup(fp_given) : bfp;
 	if (fp_given != NULL)
 		free(bfp);

@@ -119,6 +119,8 @@ class TestBackupPush(BackupTest):
         first, backup = self.enroll_pair()
         self.assertEqual(backup["stub"], first["stub"] + "-backup")
         self.assertEqual(backup["ssh_config"]["label"], "work")
+        self.assertEqual(backup["backup_of"], "work")
+        self.assertEqual(backup["type"], first["type"])
         self.assertEqual(backup["ssh_config"]["host"], "bitbucket.org")
         self.assertEqual(backup["registration"]["label"], "work (backup)")
         # One entry, both identities, the first token's first.
@@ -188,7 +190,9 @@ class TestBackupRevoke(BackupTest):
 
     def test_revoke_backup_keeps_first(self):
         first, backup = self.enroll_pair()
-        self.revoke("work-backup")
+        r = self.revoke("work-backup")
+        self.assertEqual(r["fingerprint"], backup["fingerprint"])
+        self.assertTrue(r["backup"])
         self.assertEqual(self.identity_files(), [first["stub"]])
         self.assertIn("# ykssh:begin work %s\n" % first["fingerprint"],
                       self.config_text())
@@ -208,9 +212,23 @@ class TestBackupRevoke(BackupTest):
         self.revoke("work")
         self.assertNotIn("ykssh:begin", self.config_text())
 
+    def test_revoke_backup_by_fingerprint(self):
+        first, backup = self.enroll_pair()
+        r = self.revoke(backup["fingerprint"])
+        self.assertEqual(r["label"], "work")
+        self.assertTrue(r["backup"])
+        self.assertEqual(self.identity_files(), [first["stub"]])
+        self.assertEqual(list(self.registered()), [first["fingerprint"]])
+        self.assertFalse(os.path.exists(backup["stub"] + ".pub"))
+        p, fp = self.push()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(fp, first["fingerprint"])
+
     def test_revoke_first_keeps_backup(self):
         first, backup = self.enroll_pair()
-        self.revoke("work")
+        r = self.revoke("work")
+        self.assertEqual(r["fingerprint"], first["fingerprint"])
+        self.assertFalse(r["backup"])
         # The entry is the backup's alone, under the backup's label.
         self.assertEqual(self.identity_files(), [backup["stub"]])
         self.assertIn("# ykssh:begin work-backup %s\n" %
