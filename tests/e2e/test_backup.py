@@ -55,7 +55,10 @@ class BackupTest(RegisterTest):
     def env(self, product="cloud", token="default", **extra):
         # Both tokens "plugged in" for ssh: the provider picks by key.
         env = super().env(product, token, **extra)
-        if "YKSSH_SK_DEVICE" not in extra:
+        if getattr(self, "plugged", None) is not None:
+            env["YKSSH_SK_DEVICE"] = ",".join(self.dev(t)
+                                              for t in self.plugged)
+        elif "YKSSH_SK_DEVICE" not in extra:
             env["YKSSH_SK_DEVICE"] = "%s,%s" % (self.dev(self.token),
                                                 self.dev(self.spare))
         return env
@@ -143,6 +146,12 @@ class TestBackupPush(BackupTest):
         self.assertEqual(p.returncode, 0, p.stderr +
                          self.bb.read_sshd_log())
         self.assertEqual(fp, backup["fingerprint"])
+        # The same with only the backup plugged in.
+        self.plugged = [self.spare]
+        p, fp = self.push()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(fp, backup["fingerprint"])
+        self.plugged = None
 
         # Found again, and the backup is the one missing now.
         self.token.start()

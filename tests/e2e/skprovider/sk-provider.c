@@ -140,27 +140,29 @@ holds(fido_dev_t *dev, const char *application, const uint8_t *key_handle,
 static void close_dev(fido_dev_t *);
 
 /*
- * The token for a signature: with one path, that token; with several,
- * the one holding the key (verify-required keys cannot be probed without
- * the PIN: the first token that answers, as ssh would ask for a touch).
+ * The token for a signature, as sk-usbhid.c sk_sign: the "device" option
+ * opens that token; with a PIN or a verify-required key, the first token
+ * that answers (ssh selects by touch there); otherwise the token that
+ * holds the key, probed even when there is one (sk_select_by_cred).
  */
 static fido_dev_t *
 open_dev_for(struct sk_option **options, int *bad, const char *application,
-    const uint8_t *key_handle, size_t key_handle_len, uint8_t flags)
+    const uint8_t *key_handle, size_t key_handle_len, uint8_t flags,
+    const char *pin)
 {
 	const char *paths[MAX_DEVS];
 	char buf[1024];
 	fido_dev_t *dev;
 	size_t n, i;
 
+	if (option(options, "device", bad) != NULL ||
+	    (flags & SSH_SK_USER_VERIFICATION_REQD) || pin != NULL)
+		return open_dev(options, bad);
 	n = dev_paths(options, bad, buf, sizeof(buf), paths);
-	if (n == 1)
-		return open_path(paths[0]);
 	for (i = 0; i < n; i++) {
 		if ((dev = open_path(paths[i])) == NULL)
 			continue;
-		if ((flags & SSH_SK_USER_VERIFICATION_REQD) ||
-		    holds(dev, application, key_handle, key_handle_len))
+		if (holds(dev, application, key_handle, key_handle_len))
 			return dev;
 		close_dev(dev);
 	}
@@ -381,7 +383,7 @@ sk_sign(uint32_t alg, const uint8_t *data, size_t data_len,
 
 	*out = NULL;
 	if ((dev = open_dev_for(options, &bad, application, key_handle,
-	    key_handle_len, flags)) == NULL)
+	    key_handle_len, flags, pin)) == NULL)
 		return SSH_SK_ERR_DEVICE_NOT_FOUND;
 	/* verify-required without a PIN: ask ssh for one first. */
 	if ((flags & SSH_SK_USER_VERIFICATION_REQD) && pin == NULL) {
