@@ -255,6 +255,50 @@ class TestBackupRevoke(BackupTest):
         self.assertNotIn("ykssh:begin", self.config_text())
 
 
+class TestBackupKept(BackupTest):
+    PIN = "4242-backup-pin"
+
+    def test_recover_again_keeps_the_pair(self):
+        askpass = e2elib.Askpass(self.tmp)
+        askpass.set(pin=self.PIN, confirm=True)   # ykssh offers a PIN
+        env = self.env(**askpass.env())
+        env["YKSSH_SK_DEVICE"] = self.env()["YKSSH_SK_DEVICE"]
+        p = self.ykssh("enroll", "--device", self.dev(self.token),
+                       "--resident", "--label", "work",
+                       *self.server_args("cloud"), env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p = self.ykssh("enroll", "--device", self.dev(self.spare),
+                       "--resident", "--backup", "work",
+                       *self.server_args("cloud"), env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        backup = json.loads(p.stdout)
+        self.assertEqual(backup["application"], "ssh:work-backup")
+        before = self.config_text()
+        # recover with either token: the entry stays as it is.
+        for tok in (self.token, self.spare):
+            p = self.ykssh("recover", "--device", self.dev(tok),
+                           *self.server_args("cloud"), env=env)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(self.config_text(), before)
+
+    def test_force_replaces_first_key_keeps_backup(self):
+        first, backup = self.enroll_pair()
+        p = self.ykssh("enroll", "--device", self.dev(self.token),
+                       "--label", "work", "--force", "--no-register")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        new = json.loads(p.stdout)
+        self.assertNotEqual(new["fingerprint"], first["fingerprint"])
+        self.assertEqual(self.identity_files(),
+                         [new["stub"], backup["stub"]])
+        self.assertIn("# ykssh:begin work %s,%s\n" % (
+            new["fingerprint"], backup["fingerprint"]), self.config_text())
+        self.assertEqual(self.token.stop(), 0)
+        p, fp = self.push()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(fp, backup["fingerprint"])
+        self.token.start()
+
+
 class TestBackupRefusals(BackupTest):
     def assertRefused(self, p, status, *texts):
         self.assertEqual(p.returncode, status, p.stderr)
