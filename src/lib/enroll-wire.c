@@ -393,8 +393,20 @@ ykssh_enroll_wire(struct ykssh_ctx *ctx, const char *home,
 			goto out;
 		}
 	}
-	if (!w->no_config && (err = write_config(ctx, home, k, w, wd)) !=
-	    NULL) {
+	if (!w->no_config && k->backup && (err = write_config(ctx, home, k,
+	    w, wd)) != NULL) {
+		err = ykssh_err_hint(YKSSH_ERR_WRAP(err,
+		    "the backup key is%s ready but ~/.ssh/config was not "
+		    "changed", w->bb != NULL ? " registered and" : ""),
+		    "fix the cause, then add it after the first key: 'ykssh "
+		    "config apply --label %s --key-id <first key's "
+		    "fingerprint>,%s --identity-file <first key's stub> "
+		    "--identity-file %s' (and --host as in the entry)",
+		    k->label, k->fingerprint, k->identity);
+		goto out;
+	}
+	if (!w->no_config && !k->backup && (err = write_config(ctx, home, k,
+	    w, wd)) != NULL) {
 		err = ykssh_err_hint(YKSSH_ERR_WRAP(err,
 		    "the key is%s ready but ~/.ssh/config was not changed",
 		    w->bb != NULL ? " registered and" : ""),
