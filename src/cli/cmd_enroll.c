@@ -719,8 +719,11 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 		    "own --label and --host"));
 	if ((o.home = cli_need_home(cli, &status)) == NULL)
 		return status;
-	/* A second key under an enrolled label: a backup, or a replacement. */
-	if (backup == NULL && !wo.no_config && (err =
+	/*
+	 * A second FIDO2 key under an enrolled label: a backup, or a
+	 * replacement (PIV's --force also overwrites slots: not asked).
+	 */
+	if (backup == NULL && !piv && !wo.no_config && (err =
 	    ykssh_enroll_check_entry(o.home, NULL, o.label, o.force)) != NULL)
 		return cli_fail(cli, err);
 	if (backup != NULL) {
