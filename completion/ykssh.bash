@@ -62,7 +62,7 @@ _ykssh()
 		    --output --attestation --challenge --device --force
 		    --no-register --no-config --host --persist --expires
 		    --piv --slot --algorithm --pin-policy --touch-policy
-		    --reader --setup
+		    --reader --setup --backup
 		    --bitbucket-url --api-url --cacert --token-file
 		    $global" -- "$cur")) ;;
 	register)

@@ -73,6 +73,11 @@ struct ykssh_enroll_opts {
 	const uint8_t	*challenge;	/* NULL: random */
 	size_t		 challenge_len;
 	int		 force;		/* replace files (with a backup) */
+	/*
+	 * A backup token: refuse (CREDENTIAL_EXISTS) a token that holds this
+	 * key, the primary's (ykssh_enroll_backup_plan); NULL: no check.
+	 */
+	const struct ykssh_sshkey *not_on;
 };
 
 struct ykssh_enroll_result {
@@ -144,6 +149,12 @@ struct ykssh_enroll_key {
 	const char	*identity;
 	const char	*pkcs11_provider;	/* PIV only */
 	const char	*label;
+	/*
+	 * A backup token's key: it joins the existing block of `label` as
+	 * its last IdentityFile (ssh tries the primary first), and the
+	 * marker's key id becomes "<primary fp>,<backup fp>".
+	 */
+	int		 backup;
 };
 
 struct ykssh_err *ykssh_enroll_wire(struct ykssh_ctx *ctx, const char *home,
@@ -156,6 +167,48 @@ struct ykssh_err *ykssh_enroll_fido(struct ykssh_ctx *ctx,
     const struct ykssh_enroll_opts *opts, const struct ykssh_enroll_ui *ui,
     struct ykssh_enroll_result **resultp) YKSSH_MUST_CHECK;
 void ykssh_enroll_result_free(struct ykssh_enroll_result *r);
+
+/*
+ * Backup tokens.  ykssh_enroll_backup_plan(home, config, label, &bp)
+ * checks, before any token is touched, that `label` has a ykssh entry
+ * in the config (config NULL: home/.ssh/config) with one FIDO2 key whose
+ * stub is readable, and that the backup's names are free; it returns
+ * what ykssh_enroll_fido needs (opts.output = backup_stub, opts.label =
+ * backup_label, opts.type = type, opts.not_on = primary) and the wire
+ * step (ykssh_enroll_key.label = label, .backup = 1).
+ * Errors: FILE_NOT_FOUND (no entry, no stub), FILE_EXISTS (the entry
+ * has a backup already, or an entry LABEL-backup exists), UNSUPPORTED
+ * (a PIV entry), CONFIG (entry edited by hand), USAGE (label).
+ */
+struct ykssh_enroll_backup {
+	char		*label;		/* the entry's (the primary's) */
+	char		*backup_label;	/* label-backup */
+	char		*primary_stub;	/* absolute path */
+	char		*primary_fp;
+	char		*backup_stub;	/* primary_stub + "-backup" */
+	enum ykssh_keytype type;	/* the primary's */
+	struct ykssh_sshkey *primary;	/* from its stub: key handle */
+};
+
+struct ykssh_err *ykssh_enroll_backup_plan(const char *home,
+    const char *config_path, const char *label,
+    struct ykssh_enroll_backup **bpp) YKSSH_MUST_CHECK;
+void ykssh_enroll_backup_free(struct ykssh_enroll_backup *bp);
+/*
+ * The Bitbucket label for the backup key: "<the primary's label>
+ * (backup)" when the primary is registered, else the backup label
+ * (malloc'd in *labelp).  Errors: as ykssh_bb_list.
+ */
+struct ykssh_err *ykssh_enroll_backup_bb_label(struct ykssh_bb *bb,
+    const struct ykssh_enroll_backup *bp, char **labelp) YKSSH_MUST_CHECK;
+/*
+ * A plain enroll under a label that already has a ykssh entry would
+ * replace that entry: FILE_EXISTS (hint: --backup LABEL, or --force to
+ * replace it) unless force.
+ */
+struct ykssh_err *ykssh_enroll_check_entry(const char *home,
+    const char *config_path, const char *label, int force)
+    YKSSH_MUST_CHECK;
 
 /* The default key comment, "user@host" (malloc'd; NULL: no memory). */
 char *ykssh_enroll_default_comment(void);

@@ -116,6 +116,17 @@ struct ykssh_err *ykssh_fido_resident_exists(struct ykssh_fido_dev *dev,
     const struct ykssh_fido_enroll_req *req, const char *pin, int *existsp)
     YKSSH_MUST_CHECK;
 
+/*
+ * Does this token hold the sk key (its application and key handle)?  A
+ * silent assertion (no touch, no PIN), as OpenSSH's sk_probe picks the
+ * token for a key: the token that made the key answers, any other says it
+ * has no such credential.  A verify-required key (credProtect
+ * userVerificationRequired) is invisible without the PIN: then *hasp is 0
+ * whichever token it is.
+ */
+struct ykssh_err *ykssh_fido_has_key(struct ykssh_fido_dev *dev,
+    const struct ykssh_sshkey *key, int *hasp) YKSSH_MUST_CHECK;
+
 struct ykssh_fido_enrollment;
 
 /*

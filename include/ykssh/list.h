@@ -53,6 +53,9 @@ struct ykssh_list_item {
 	char		*stub_path;	/* or NULL */
 	char		*config_label;	/* or NULL */
 	char		*config_host;
+	/* Backup tokens (ykssh enroll --backup): the labels of the pair. */
+	char		*backup;	/* this key's backup, or NULL */
+	char		*backup_of;	/* the key this one backs up, or NULL */
 	int		 registered;	/* -1: not asked */
 	char		*bb_id;
 	char		*bb_label;

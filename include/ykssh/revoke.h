@@ -67,6 +67,11 @@ struct ykssh_revoke_opts {
 struct ykssh_revoke_report {
 	char			*fingerprint;	/* of the key revoked */
 	char			*label;		/* config label, or NULL */
+	/*
+	 * The key is the backup token's key of the entry `label` (ykssh
+	 * enroll --backup; its own label is label-backup).
+	 */
+	int			 backup;
 	char			*stub_path;	/* or NULL */
 	char			*pub_path;	/* or NULL */
 	enum ykssh_revoke_state	 state[YKSSH_REVOKE_NSTEPS];

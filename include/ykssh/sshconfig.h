@@ -63,6 +63,13 @@ enum ykssh_sshconfig_kind {
  *  persist		NULL, or a ControlPersist time ("10m", "1h30m"): adds
  *			ControlMaster auto, ControlPath ~/.ssh/cm-%C and
  *			ControlPersist
+ *  more_identity_files	NULL, or nmore_identity_files more IdentityFile
+ *			paths, written after identity_file in this order (ssh
+ *			tries them in order: a backup token's key); the same
+ *			rules as identity_file
+ *  replaces		NULL, or the label of an existing block this entry
+ *			takes the place of, in place, under the new label
+ *			(the label must not name another block)
  */
 struct ykssh_sshconfig_entry {
 	enum ykssh_sshconfig_kind kind;
@@ -75,6 +82,9 @@ struct ykssh_sshconfig_entry {
 	const char	*identity_file;
 	const char	*pkcs11_provider;
 	const char	*persist;
+	const char *const *more_identity_files;
+	size_t		 nmore_identity_files;
+	const char	*replaces;
 };
 
 /* Flags for struct ykssh_sshconfig_opts. */
@@ -184,7 +194,11 @@ struct ykssh_err *ykssh_sshconfig_remove_file(struct ykssh_ctx *ctx,
     const struct ykssh_sshconfig_opts *opts,
     struct ykssh_sshconfig_report **repp) YKSSH_MUST_CHECK;
 
-/* One block ykssh owns, as found in a file. */
+/*
+ * One block ykssh owns, as found in a file.  The option values are read
+ * back from the block's lines (meaningful when it was not edited), so
+ * ykssh_sshconfig_block_entry() can rebuild the entry that wrote it.
+ */
 struct ykssh_sshconfig_block {
 	char		*label;
 	char		*key_id;	/* or NULL */
@@ -192,7 +206,23 @@ struct ykssh_sshconfig_block {
 	size_t		 first_line;	/* 1-based, begin marker */
 	size_t		 last_line;	/* 1-based, end marker */
 	int		 edited;	/* checksum does not match */
+	char		**identity_files; /* in order, '%%' undone */
+	size_t		 nidentity_files;
+	char		*hostname;	/* or NULL */
+	unsigned int	 port;		/* 0: none */
+	char		*user;		/* or NULL */
+	char		*pkcs11_provider; /* or NULL (FIDO2) */
+	char		*persist;	/* ControlPersist, or NULL */
 };
+
+/*
+ * The entry that writes block b again (strings borrowed from b; the
+ * identity files after the first in e->more_identity_files).  Errors:
+ * CONFIG when the block has no IdentityFile or no Host (edited by hand).
+ */
+struct ykssh_err *ykssh_sshconfig_block_entry(
+    const struct ykssh_sshconfig_block *b, struct ykssh_sshconfig_entry *e)
+    YKSSH_MUST_CHECK;
 
 /*
  * Lists the blocks in config text.  *blocksp is a malloc'd array of *np

@@ -35,7 +35,8 @@ const struct cli_cmd cli_cmd_config = {
 	"  --port N              Port (Data Center: 7999)\n"
 	"  --user USER           User (default git)\n"
 	"  --identity-file PATH  IdentityFile: the FIDO2 key stub, or the\n"
-	"                        PIV key's .pub (required for apply)\n"
+	"                        PIV key's .pub (required for apply); again\n"
+	"                        for a backup token's key, tried after it\n"
 	"  --pkcs11-provider SO  PKCS11Provider: makes a PIV entry\n"
 	"  --persist DURATION    ControlMaster auto, ControlPath\n"
 	"                        ~/.ssh/cm-%C, ControlPersist DURATION: one\n"
@@ -63,6 +64,7 @@ struct args {
 	struct ykssh_sshconfig_entry	 e;
 	struct ykssh_sshconfig_opts	 o;
 	int				 entry_opts;	/* apply-only seen */
+	const char			*more[7];	/* --identity-file again */
 };
 
 static int
@@ -267,7 +269,16 @@ cmd_config(struct cli *cli, int argc, char **argv)
 			a.entry_opts++;
 			break;
 		case OPT_IDFILE:
-			a.e.identity_file = optarg;
+			if (a.e.identity_file == NULL)
+				a.e.identity_file = optarg;
+			else if (a.e.nmore_identity_files <
+			    sizeof(a.more) / sizeof(a.more[0]))
+				a.more[a.e.nmore_identity_files++] = optarg;
+			else
+				return cli_usage_error(cli, cmd, "at most %zu "
+				    "--identity-file", sizeof(a.more) /
+				    sizeof(a.more[0]) + 1);
+			a.e.more_identity_files = a.more;
 			a.entry_opts++;
 			break;
 		case OPT_PKCS11:

@@ -56,7 +56,10 @@ const struct cli_cmd cli_cmd_enroll = {
 	"                        (default: the one plugged in, or the one you\n"
 	"                        touch when several are)\n"
 	"  --force               replace existing files (backups are kept) and\n"
-	"                        an existing resident key without asking\n"
+	"                        an existing resident key without asking,\n"
+	"                        and an enrolled label's config entry\n"
+	"  --backup LABEL        a key on a second token whose entry LABEL's\n"
+	"                        shares: ssh tries LABEL's, then this one\n"
 	"PIV (a key in the YubiKey's PIV application, used by ssh through the\n"
 	"PKCS#11 module libykcs11; IdentityFile names the .pub):\n"
 	"  --piv                 make a PIV key instead of a FIDO2 key\n"
@@ -93,7 +96,7 @@ enum {
 	OPT_APPLICATION, OPT_USER, OPT_COMMENT, OPT_OUTPUT, OPT_ATTESTATION,
 	OPT_CHALLENGE, OPT_DEVICE, OPT_FORCE, OPT_NOREGISTER, OPT_NOCONFIG,
 	OPT_HOST, OPT_PERSIST, OPT_EXPIRES, OPT_PIV, OPT_SLOT, OPT_ALGORITHM,
-	OPT_PINPOLICY, OPT_TOUCHPOLICY, OPT_READER, OPT_SETUP
+	OPT_PINPOLICY, OPT_TOUCHPOLICY, OPT_READER, OPT_SETUP, OPT_BACKUP
 };
 
 /* Options that belong to one kind of key only (bits). */
@@ -199,9 +202,11 @@ print_human(const struct cli *cli, const struct ykssh_enroll_result *r)
 	fprintf(cli->out, "%s\n", r->pub_line);
 }
 
+/* backup_of: the label whose key this one backs up, or NULL. */
 static int
 print_json(const struct cli *cli, const struct ykssh_enroll_result *r,
-    const struct cli_bb *b, const struct ykssh_enroll_wired *w)
+    const struct cli_bb *b, const struct ykssh_enroll_wired *w,
+    const char *backup_of)
 {
 	uint8_t flags = ykssh_sshkey_sk_flags(r->key);
 	json_t *o, *backups;
@@ -234,6 +239,8 @@ print_json(const struct cli *cli, const struct ykssh_enroll_result *r,
 	    "ctap_requests", (json_int_t)r->ctap_requests);
 	if (o != NULL)
 		json_object_set_new(o, "public_key", json_string(r->pub_line));
+	if (o != NULL && backup_of != NULL)
+		json_object_set_new(o, "backup_of", json_string(backup_of));
 	if (o != NULL)
 		cli_wired_json(o, b, w);
 	return cli_print_json(cli, o);
@@ -501,6 +508,7 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 		{ "touch-policy", required_argument, NULL, OPT_TOUCHPOLICY },
 		{ "reader", required_argument, NULL, OPT_READER },
 		{ "setup", no_argument, NULL, OPT_SETUP },
+		{ "backup", required_argument, NULL, OPT_BACKUP },
 		CLI_BB_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -522,7 +530,9 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 	char *challenge = NULL;
 	size_t challenge_len = 0;
 	int c, status = 0, piv = 0, kinds = 0, slot;
-	const char *fido_opt = NULL, *piv_opt = NULL;
+	const char *fido_opt = NULL, *piv_opt = NULL, *backup = NULL;
+	const char *nobackup_opt = NULL;
+	struct ykssh_enroll_backup *bp = NULL;
 
 	memset(&o, 0, sizeof(o));
 	memset(&po, 0, sizeof(po));
@@ -545,6 +555,14 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 		case OPT_TOUCHPOLICY: case OPT_READER: case OPT_SETUP:
 			kinds |= ONLY_PIV;
 			piv_opt = opt_name(lo, c);
+			break;
+		default:
+			break;
+		}
+		switch (c) {
+		case OPT_LABEL: case OPT_OUTPUT: case OPT_HOST:
+		case OPT_NOCONFIG: case OPT_PERSIST: case OPT_APPLICATION:
+			nobackup_opt = opt_name(lo, c);
 			break;
 		default:
 			break;
@@ -648,6 +666,9 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 		case OPT_SETUP:
 			po.setup = 1;
 			break;
+		case OPT_BACKUP:
+			backup = optarg;
+			break;
 		case OPT_NOCONFIG:
 			wo.no_config = 1;
 			break;
@@ -687,8 +708,34 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 	if (no_register && (cli_bb_given(&b) || wo.expires_days != 0))
 		return cli_usage_error(cli, &cli_cmd_enroll,
 		    "Bitbucket options need registration (drop --no-register)");
+	if (backup != NULL && nobackup_opt != NULL)
+		return cli_usage_error(cli, &cli_cmd_enroll, "--%s does not go "
+		    "with --backup: the backup joins %s's entry and names its "
+		    "files after it", nobackup_opt, backup);
+	if (backup != NULL && piv)
+		return cli_fail(cli, ykssh_err_hint(YKSSH_ERR(
+		    YKSSH_ERR_UNSUPPORTED, "--backup is for FIDO2 keys, not "
+		    "with --piv"), "enroll the second token's PIV key under its "
+		    "own --label and --host"));
 	if ((o.home = cli_need_home(cli, &status)) == NULL)
 		return status;
+	/*
+	 * A second FIDO2 key under an enrolled label: a backup, or a
+	 * replacement (PIV's --force also overwrites slots: not asked).
+	 */
+	if (backup == NULL && !piv && !wo.no_config && (err =
+	    ykssh_enroll_check_entry(o.home, NULL, o.label, o.force)) != NULL)
+		return cli_fail(cli, err);
+	if (backup != NULL) {
+		if ((err = ykssh_enroll_backup_plan(o.home, NULL, backup,
+		    &bp)) != NULL)
+			return cli_fail(cli, err);
+		o.output = bp->backup_stub;
+		o.label = bp->backup_label;
+		if (o.type == YKSSH_KEY_UNSPEC)
+			o.type = bp->type;
+		o.not_on = bp->primary;
+	}
 	if (piv) {
 		po.home = o.home;
 		po.label = o.label;
@@ -734,7 +781,12 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 	ykssh_ctx_set_notice(cli->ctx, on_notice, cli);
 	cli_token_begin(cli);
 	err = ykssh_enroll_fido(cli->ctx, &o, &ui, &r);
-	if (err == NULL && wo.bb != NULL) {
+	if (err == NULL && wo.bb != NULL && bp != NULL) {
+		/* "<the primary's label> (backup)", the first free one. */
+		err = ykssh_enroll_backup_bb_label(b.bb, bp, &bblabel);
+		wo.bb_label = bblabel;
+		wo.bb_label_explicit = 0;
+	} else if (err == NULL && wo.bb != NULL) {
 		if ((bblabel = ykssh_bb_default_label(r->key, o.comment)) ==
 		    NULL)
 			err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
@@ -750,7 +802,8 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 		k.pub_line = r->pub_line;
 		k.pub_path = r->pub_path;
 		k.identity = r->stub_path;
-		k.label = o.label;
+		k.label = bp != NULL ? bp->label : o.label;
+		k.backup = bp != NULL;
 		err = ykssh_enroll_wire(cli->ctx, o.home, &k, &wo, &wired);
 	}
 	cli_token_end(cli);
@@ -760,10 +813,14 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 	if (err != NULL)
 		goto out;
 	if (cli->json)
-		status = print_json(cli, r, &b, wired);
+		status = print_json(cli, r, &b, wired, bp != NULL ? bp->label :
+		    NULL);
 	else {
 		print_human(cli, r);
 		cli_print_wired(cli, &b, wired);
+		if (bp != NULL)
+			fprintf(cli->out, "  backup of    %s: ssh tries %s's "
+			    "key first, then this one\n", bp->label, bp->label);
 	}
 out:
 	if (err != NULL)
@@ -774,5 +831,6 @@ out:
 	ykssh_bb_server_free(srv);
 	cli_bb_close(&b);
 	ykssh_enroll_result_free(r);
+	ykssh_enroll_backup_free(bp);
 	return status;
 }

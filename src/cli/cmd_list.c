@@ -87,6 +87,12 @@ print_json(const struct cli *cli, const struct ykssh_list *l)
 		    "bitbucket_id", it->bb_id, "bitbucket_label", it->bb_label,
 		    "last_used", it->bb_last_used, "expires", it->bb_expires,
 		    "on_token", tristate(it->on_token), "problems", pr);
+		if (o != NULL && it->backup != NULL)
+			json_object_set_new(o, "backup",
+			    json_string(it->backup));
+		if (o != NULL && it->backup_of != NULL)
+			json_object_set_new(o, "backup_of",
+			    json_string(it->backup_of));
 		if (o != NULL && it->bb_expires != NULL &&
 		    it->days_left != INT_MAX)
 			json_object_set_new(o, "days_left",
@@ -122,6 +128,13 @@ print_human(const struct cli *cli, const struct ykssh_list *l,
 			fprintf(cli->out, "  config     %s (Host %s)\n",
 			    it->config_label, it->config_host != NULL ?
 			    it->config_host : "?");
+		if (it->backup != NULL)
+			fprintf(cli->out, "  backup     %s, on another token "
+			    "(ssh tries this key first)\n", it->backup);
+		if (it->backup_of != NULL)
+			fprintf(cli->out, "  backup of  %s (ssh tries this key "
+			    "when %s's token is missing)\n", it->backup_of,
+			    it->backup_of);
 		if (it->registered == 1)
 			fprintf(cli->out, "  bitbucket  \"%s\" on %s, last used "
 			    "%s%s%s\n", it->bb_label != NULL ? it->bb_label :

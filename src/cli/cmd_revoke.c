@@ -45,10 +45,10 @@ ui_confirm(void *arg, const struct ykssh_revoke_report *r)
 	char q[512];
 
 	(void)arg;
-	snprintf(q, sizeof(q), "Revoke %s%s%s%s: delete it from Bitbucket, "
+	snprintf(q, sizeof(q), "Revoke %s%s%s%s%s: delete it from Bitbucket, "
 	    "~/.ssh/config and ~/.ssh?", r->fingerprint,
-	    r->label != NULL ? " (" : "", r->label != NULL ? r->label : "",
-	    r->label != NULL ? ")" : "");
+	    r->label != NULL ? " (" : "", r->backup ? "backup of " : "",
+	    r->label != NULL ? r->label : "", r->label != NULL ? ")" : "");
 	return cli_confirm(q);
 }
 
@@ -87,9 +87,10 @@ print_json(const struct cli *cli, const struct ykssh_revoke_report *r)
 			return cli_print_json(cli, NULL);
 		}
 	}
-	return cli_print_json(cli, json_pack("{s:s, s:s?, s:s?, s:s?, s:o}",
-	    "fingerprint", r->fingerprint, "label", r->label, "stub",
-	    r->stub_path, "public_key", r->pub_path, "steps", steps));
+	return cli_print_json(cli, json_pack("{s:s, s:s?, s:b, s:s?, s:s?,"
+	    " s:o}", "fingerprint", r->fingerprint, "label", r->label,
+	    "backup", r->backup, "stub", r->stub_path, "public_key",
+	    r->pub_path, "steps", steps));
 }
 
 static void
@@ -97,9 +98,9 @@ print_human(const struct cli *cli, const struct ykssh_revoke_report *r)
 {
 	int i;
 
-	fprintf(cli->out, "Revoking %s%s%s%s\n", r->fingerprint,
-	    r->label != NULL ? " (" : "", r->label != NULL ? r->label : "",
-	    r->label != NULL ? ")" : "");
+	fprintf(cli->out, "Revoking %s%s%s%s%s\n", r->fingerprint,
+	    r->label != NULL ? " (" : "", r->backup ? "backup of " : "",
+	    r->label != NULL ? r->label : "", r->label != NULL ? ")" : "");
 	for (i = 0; i < YKSSH_REVOKE_NSTEPS; i++) {
 		if (r->state[i] == YKSSH_REVOKE_SKIPPED)
 			continue;

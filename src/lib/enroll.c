@@ -461,6 +461,26 @@ make_key(struct ykssh_ctx *ctx, const struct ykssh_enroll_opts *o,
 	return NULL;
 }
 
+/* A backup must be made on another token than the primary's. */
+static struct ykssh_err *
+other_token(const struct ykssh_enroll_opts *o, struct ykssh_fido_dev *dev)
+{
+	struct ykssh_err *err;
+	int has;
+
+	if (o->not_on == NULL)
+		return NULL;
+	if ((err = ykssh_fido_has_key(dev, o->not_on, &has)) != NULL)
+		return err;
+	if (has)
+		return ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_CREDENTIAL_EXISTS,
+		    "the %s at %s holds the primary key: a backup must be "
+		    "another token", ykssh_fido_model(dev),
+		    ykssh_fido_path(dev)), "attach the backup token and "
+		    "unplug this one, or name the backup with --device");
+	return NULL;
+}
+
 struct ykssh_err *
 ykssh_enroll_fido(struct ykssh_ctx *ctx, const struct ykssh_enroll_opts *o,
     const struct ykssh_enroll_ui *ui, struct ykssh_enroll_result **resultp)
@@ -496,6 +516,7 @@ ykssh_enroll_fido(struct ykssh_ctx *ctx, const struct ykssh_enroll_opts *o,
 
 	if ((err = ykssh_fido_open(ctx, o->devices, o->ndevices,
 	    &dev)) != NULL ||
+	    (err = other_token(o, dev)) != NULL ||
 	    (err = make_key(ctx, o, ui, dev, &req, pin, &e,
 	    &r->pin_used)) != NULL)
 		goto out;

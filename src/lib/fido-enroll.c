@@ -156,6 +156,46 @@ out:
 	return err;
 }
 
+struct ykssh_err *
+ykssh_fido_has_key(struct ykssh_fido_dev *dev, const struct ykssh_sshkey *key,
+    int *hasp)
+{
+	uint8_t zero[CHALLENGE_LEN] = { 0 };
+	fido_assert_t *a = NULL;
+	struct ykssh_err *err = NULL;
+	int rc;
+
+	*hasp = 0;
+	if (!ykssh_sshkey_has_key_handle(key))
+		return YKSSH_ERR(YKSSH_ERR_INVALID_ARGUMENT,
+		    "not a security key with a key handle");
+	if ((a = fido_assert_new()) == NULL)
+		return YKSSH_ERR(YKSSH_ERR_NOMEM, "cannot look up keys");
+	if ((rc = fido_assert_set_clientdata(a, zero, sizeof(zero))) !=
+	    FIDO_OK ||
+	    (rc = fido_assert_set_rp(a, ykssh_sshkey_application(key))) !=
+	    FIDO_OK ||
+	    (rc = fido_assert_allow_cred(a, ykssh_sshkey_key_handle_ptr(key),
+	    ykssh_sshkey_key_handle_len(key))) != FIDO_OK ||
+	    (rc = fido_assert_set_up(a, FIDO_OPT_FALSE)) != FIDO_OK) {
+		err = YKSSH_ERR(YKSSH_ERR_INTERNAL, "assertion: %s",
+		    fido_strerr(rc));
+		goto out;
+	}
+	ykssh_fido_io_rearm_touch(fido_dev_io_handle(dev->dev));
+	rc = fido_dev_get_assert(dev->dev, a, NULL);
+	/* U2F-style answers: the credential is there, a touch is wanted. */
+	if (rc == FIDO_OK || rc == FIDO_ERR_USER_PRESENCE_REQUIRED)
+		*hasp = 1;
+	else if (rc != FIDO_ERR_NO_CREDENTIALS &&
+	    rc != FIDO_ERR_PIN_REQUIRED && rc != FIDO_ERR_INVALID_CREDENTIAL)
+		err = YKSSH_ERR_WRAP(ykssh_fido_err(dev, rc, "getAssertion"),
+		    "cannot ask %s about the key", dev->name);
+out:
+	fido_assert_free(&a);
+	return err;
+}
+
 static uint8_t *
 dup_bytes(const unsigned char *p, size_t len)
 {

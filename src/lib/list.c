@@ -56,6 +56,8 @@ item_clear(struct ykssh_list_item *it)
 	free(it->stub_path);
 	free(it->config_label);
 	free(it->config_host);
+	free(it->backup);
+	free(it->backup_of);
 	free(it->bb_id);
 	free(it->bb_label);
 	free(it->bb_last_used);
@@ -115,28 +117,55 @@ set_str(char **dst, const char *s)
 
 #define NOMEM()	YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory")
 
+/*
+ * The entries' keys.  A marker names each key of its block, in
+ * IdentityFile order: "fp", or "fp,backup-fp" when a backup token's key
+ * shares the entry (ykssh enroll --backup: label "<label>-backup").
+ */
 static struct ykssh_err *
 add_config(struct ykssh_list *l, const char *config)
 {
 	struct ykssh_sshconfig_block *b;
 	struct ykssh_list_item *it;
 	struct ykssh_err *err;
-	size_t n, i;
+	const char *p;
+	char *fp;
+	size_t n, i, j, len;
+	int bad;
 
 	if ((err = ykssh_sshconfig_list_file(config, &b, &n)) != NULL)
 		return err;
 	for (i = 0; err == NULL && i < n; i++) {
-		if (b[i].key_id == NULL ||
-		    strncmp(b[i].key_id, "SHA256:", 7) != 0)
-			continue;
-		if ((it = item_for(l, b[i].key_id, NULL)) == NULL ||
-		    set_str(&it->config_label, b[i].label) != 0 ||
-		    set_str(&it->config_host, b[i].host) != 0) {
-			err = NOMEM();
-			break;
+		for (j = 0, p = b[i].key_id; err == NULL && p != NULL;
+		    j++, p = p[len] == ',' ? p + len + 1 : NULL) {
+			len = strcspn(p, ",");
+			if (len <= 7 || strncmp(p, "SHA256:", 7) != 0)
+				continue;
+			if ((fp = strndup(p, len)) == NULL) {
+				err = NOMEM();
+				break;
+			}
+			it = item_for(l, fp, NULL);
+			free(fp);
+			bad = it == NULL ||
+			    set_str(&it->config_label, b[i].label) != 0 ||
+			    set_str(&it->config_host, b[i].host) != 0;
+			if (!bad && j == 1)
+				bad = set_str(&it->backup_of, b[i].label);
+			if (!bad && j == 0 && b[i].nidentity_files > 1 &&
+			    it->backup == NULL &&
+			    asprintf(&it->backup, "%s-backup",
+			    b[i].label) < 0) {
+				it->backup = NULL;
+				bad = 1;
+			}
+			if (bad) {
+				err = NOMEM();
+				break;
+			}
+			if (b[i].edited)
+				it->problems |= YKSSH_LIST_EDITED;
 		}
-		if (b[i].edited)
-			it->problems |= YKSSH_LIST_EDITED;
 	}
 	ykssh_sshconfig_blocks_free(b, n);
 	return err;

@@ -154,27 +154,85 @@ find_pub(const char *sshdir, const char *fp, const char *label,
 	return NULL;
 }
 
-/* ykssh's config block for the label or for the fingerprint. */
+/*
+ * The nth (0-based) fingerprint of a marker's key id: "fp" or, with a
+ * backup token, "primary-fp,backup-fp".  NULL when absent or not SHA256.
+ */
+static char *
+key_id_nth(const char *key_id, size_t nth)
+{
+	size_t len;
+
+	if (key_id == NULL)
+		return NULL;
+	for (; nth > 0; nth--) {
+		if ((key_id = strchr(key_id, ',')) == NULL)
+			return NULL;
+		key_id++;
+	}
+	len = strcspn(key_id, ",");
+	if (len <= 7 || strncmp(key_id, "SHA256:", 7) != 0)
+		return NULL;
+	return strndup(key_id, len);
+}
+
+/* Where a key is in ykssh's config: its block, and its place there. */
+struct place {
+	size_t	 index;		/* of its IdentityFile in the block */
+	size_t	 count;		/* identities in the block */
+};
+
+#define BACKUP_SUFFIX	"-backup"
+
+/*
+ * ykssh's config block for the label or for the fingerprint.  A block
+ * names each of its keys in its marker, in IdentityFile order: the
+ * block's label is the first key's; "<label>-backup" is the second's (a
+ * backup token, ykssh enroll --backup).
+ */
 static struct ykssh_err *
 find_block(const char *config, const char *label, const char *fp,
-    char **labelp, char **fpp)
+    char **labelp, char **fpp, struct place *pl)
 {
 	struct ykssh_sshconfig_block *b;
 	struct ykssh_err *err;
-	size_t n, i;
+	size_t n, i, j, sl = strlen(BACKUP_SUFFIX), ll;
+	char *k;
+	int pass;
 
 	*labelp = *fpp = NULL;
+	memset(pl, 0, sizeof(*pl));
 	if ((err = ykssh_sshconfig_list_file(config, &b, &n)) != NULL)
 		return err;
-	for (i = 0; i < n; i++) {
-		if ((label != NULL && strcmp(b[i].label, label) == 0) ||
-		    (fp != NULL && b[i].key_id != NULL &&
-		    strcmp(b[i].key_id, fp) == 0)) {
-			*labelp = strdup(b[i].label);
-			if (b[i].key_id != NULL &&
-			    strncmp(b[i].key_id, "SHA256:", 7) == 0)
-				*fpp = strdup(b[i].key_id);
-			break;
+	ll = label != NULL ? strlen(label) : 0;
+	/* An exact label first, then a backup's, then the fingerprint. */
+	for (pass = 0; pass < 3 && *labelp == NULL; pass++) {
+		for (i = 0; i < n && *labelp == NULL; i++) {
+			pl->count = b[i].nidentity_files;
+			if (pass == 0 && label != NULL &&
+			    strcmp(b[i].label, label) == 0) {
+				*labelp = strdup(b[i].label);
+				*fpp = key_id_nth(b[i].key_id, 0);
+				pl->index = 0;
+			} else if (pass == 1 && label != NULL && ll > sl &&
+			    strcmp(label + ll - sl, BACKUP_SUFFIX) == 0 &&
+			    strncmp(b[i].label, label, ll - sl) == 0 &&
+			    b[i].label[ll - sl] == '\0' &&
+			    (*fpp = key_id_nth(b[i].key_id, 1)) != NULL) {
+				*labelp = strdup(b[i].label);
+				pl->index = 1;
+			}
+			for (j = 0; pass == 2 && fp != NULL &&
+			    *labelp == NULL &&
+			    (k = key_id_nth(b[i].key_id, j)) != NULL; j++) {
+				if (strcmp(k, fp) == 0) {
+					*labelp = strdup(b[i].label);
+					*fpp = k;
+					k = NULL;
+					pl->index = j;
+				}
+				free(k);
+			}
 		}
 	}
 	ykssh_sshconfig_blocks_free(b, n);
@@ -203,13 +261,99 @@ step_bitbucket(const struct ykssh_revoke_opts *o, struct ykssh_revoke_report *r)
 	ykssh_bb_key_free(k);
 }
 
+/*
+ * A block with a backup token's key too: only this key's IdentityFile
+ * (and fingerprint) leaves it.  When the first key goes, the block is
+ * the backup's alone and takes its label, "<label>-backup".
+ */
+static struct ykssh_err *
+drop_identity(struct ykssh_ctx *ctx, const char *config,
+    const struct ykssh_sshconfig_opts *so, struct ykssh_revoke_report *r,
+    const struct place *pl, char **keptp)
+{
+	struct ykssh_sshconfig_block *b = NULL;
+	struct ykssh_sshconfig_report *rep = NULL;
+	struct ykssh_sshconfig_entry e;
+	struct ykssh_err *err = NULL;
+	const char **ids = NULL;
+	char *key_id = NULL, *label = NULL, *k, *tmp;
+	size_t n = 0, i, j, m = 0;
+
+	*keptp = NULL;
+	if ((err = ykssh_sshconfig_list_file(config, &b, &n)) != NULL)
+		return err;
+	for (i = 0; i < n; i++)
+		if (strcmp(b[i].label, r->label) == 0)
+			break;
+	if (i == n || b[i].nidentity_files != pl->count) {
+		err = YKSSH_ERR(YKSSH_ERR_CONFIG, "the ykssh entry '%s' "
+		    "changed while revoking", r->label);
+		goto out;
+	}
+	if (b[i].edited) {
+		err = ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_CONFIG, "lines "
+		    "%zu-%zu: the ykssh block '%s' was edited by hand",
+		    b[i].first_line, b[i].last_line, r->label), "remove this "
+		    "key's IdentityFile line by hand, or restore the block "
+		    "with 'ykssh config apply --force'");
+		goto out;
+	}
+	if ((err = ykssh_sshconfig_block_entry(&b[i], &e)) != NULL)
+		goto out;
+	if ((ids = calloc(b[i].nidentity_files, sizeof(*ids))) == NULL)
+		goto nomem;
+	for (j = 0; j < b[i].nidentity_files; j++) {
+		if (j == pl->index)
+			continue;
+		ids[m++] = b[i].identity_files[j];
+		if ((k = key_id_nth(b[i].key_id, j)) == NULL)
+			continue;
+		if (asprintf(&tmp, "%s%s%s", key_id != NULL ? key_id : "",
+		    key_id != NULL ? "," : "", k) < 0) {
+			free(k);
+			goto nomem;
+		}
+		free(k);
+		free(key_id);
+		key_id = tmp;
+	}
+	e.identity_file = ids[0];
+	e.more_identity_files = ids + 1;
+	e.nmore_identity_files = m - 1;
+	e.key_id = key_id;
+	if (pl->index == 0) {
+		if (asprintf(&label, "%s" BACKUP_SUFFIX, r->label) < 0) {
+			label = NULL;
+			goto nomem;
+		}
+		e.replaces = r->label;
+		e.label = label;
+	}
+	if ((err = ykssh_sshconfig_apply_file(ctx, config, &e, so, &rep)) !=
+	    NULL)
+		goto out;
+	if (asprintf(keptp, "%s: kept %s", r->label, ids[0]) < 0)
+		*keptp = NULL;
+	goto out;
+nomem:
+	err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
+out:
+	ykssh_sshconfig_report_free(rep);
+	ykssh_sshconfig_blocks_free(b, n);
+	free(ids);
+	free(key_id);
+	free(label);
+	return err;
+}
+
 static void
 step_config(struct ykssh_ctx *ctx, const char *config,
-    struct ykssh_revoke_report *r)
+    struct ykssh_revoke_report *r, const struct place *pl)
 {
 	struct ykssh_sshconfig_opts so;
 	struct ykssh_sshconfig_report *rep = NULL;
 	struct ykssh_err *err;
+	char *kept = NULL;
 
 	if (r->label == NULL) {
 		set_step(r, YKSSH_REVOKE_CONFIG, YKSSH_REVOKE_ABSENT,
@@ -218,13 +362,18 @@ step_config(struct ykssh_ctx *ctx, const char *config,
 	}
 	memset(&so, 0, sizeof(so));
 	so.name = "~/.ssh/config";
-	if ((err = ykssh_sshconfig_remove_file(ctx, config, r->label, &so,
-	    &rep)) != NULL)
+	if (pl->count > 1)
+		err = drop_identity(ctx, config, &so, r, pl, &kept);
+	else
+		err = ykssh_sshconfig_remove_file(ctx, config, r->label, &so,
+		    &rep);
+	if (err != NULL)
 		set_step(r, YKSSH_REVOKE_CONFIG, YKSSH_REVOKE_FAILED, NULL,
 		    err);
 	else
-		set_step(r, YKSSH_REVOKE_CONFIG, YKSSH_REVOKE_DONE, r->label,
-		    NULL);
+		set_step(r, YKSSH_REVOKE_CONFIG, YKSSH_REVOKE_DONE,
+		    kept != NULL ? kept : r->label, NULL);
+	free(kept);
 	ykssh_sshconfig_report_free(rep);
 }
 
@@ -319,6 +468,7 @@ ykssh_revoke(struct ykssh_ctx *ctx, const struct ykssh_revoke_opts *o,
 	const char *label = fp_given == NULL ? o->which : NULL;
 	char *sshdir = NULL, *config = NULL, *bfp = NULL, *pfp = NULL;
 	struct stat st;
+	struct place pl;
 	size_t n;
 	int sk = 1;	/* no .pub to tell: try the FIDO2 token */
 
@@ -331,9 +481,10 @@ ykssh_revoke(struct ykssh_ctx *ctx, const struct ykssh_revoke_opts *o,
 		goto out;
 	}
 	/* The config entry names the key; the .pub file holds it. */
-	if ((err = find_block(config, label, fp_given, &r->label, &bfp)) !=
-	    NULL)
+	if ((err = find_block(config, label, fp_given, &r->label, &bfp,
+	    &pl)) != NULL)
 		goto out;
+	r->backup = r->label != NULL && pl.index > 0;
 	r->fingerprint = fp_given != NULL ? strdup(fp_given) : bfp;
 	if (fp_given != NULL)
 		free(bfp);
@@ -367,7 +518,7 @@ ykssh_revoke(struct ykssh_ctx *ctx, const struct ykssh_revoke_opts *o,
 	}
 	/* Access first: the registration, then where ssh looks, then files. */
 	step_bitbucket(o, r);
-	step_config(ctx, config, r);
+	step_config(ctx, config, r, &pl);
 	step_files(r);
 	step_token(ctx, o, r, sk);
 	*reportp = r;

@@ -162,6 +162,7 @@ render(const struct ykssh_sshconfig_entry *e, const struct want *wt,
 	struct sb b = { 0 };
 	const char *host = e->host != NULL ? e->host : "bitbucket.org";
 	char num[16];
+	size_t i;
 
 	*outp = NULL;
 	sb_str(&b, "# " SC_MARK_BEGIN " ");
@@ -189,6 +190,10 @@ render(const struct ykssh_sshconfig_entry *e, const struct want *wt,
 	}
 	opt_line(&b, "User", e->user != NULL ? e->user : "git", 0, eol);
 	opt_line(&b, "IdentityFile", e->identity_file, 1, eol);
+	/* ssh tries the identities in order: a backup token's key last. */
+	for (i = 0; i < e->nmore_identity_files; i++)
+		opt_line(&b, "IdentityFile", e->more_identity_files[i], 1,
+		    eol);
 	opt_line(&b, "IdentitiesOnly", "yes", 0, eol);
 	if (wt->opt[SC_OPT_PKCS11])
 		opt_line(&b, "PKCS11Provider", e->pkcs11_provider, 0, eol);
@@ -301,10 +306,14 @@ setup_env(const struct ykssh_sshconfig_opts *opts, struct sc_env *env,
 	return NULL;
 }
 
-/* Finds the block of `label`, and checks no other block owns `host`. */
+/*
+ * Finds the block of `label`, and checks no other block owns `host` or
+ * is labelled `newlabel` (the label a renamed block takes, or NULL).
+ */
 static struct ykssh_err *
 find_own(const struct sc_config *cfg, const struct sc_block *b, size_t n,
-    const char *label, const char *host, const struct sc_block **own)
+    const char *label, const char *newlabel, const char *host,
+    const struct sc_block **own)
 {
 	const struct sc_line *l;
 	size_t i, j, k;
@@ -315,6 +324,12 @@ find_own(const struct sc_config *cfg, const struct sc_block *b, size_t n,
 			*own = &b[i];
 			continue;
 		}
+		if (newlabel != NULL &&
+		    strcmp(cfg->lines[b[i].begin].m_label, newlabel) == 0)
+			return ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_CONFIG,
+			    "line %zu: a ykssh block labelled '%s' already "
+			    "exists", b[i].begin + 1, newlabel), "remove it "
+			    "first ('ykssh config remove %s')", newlabel);
 		if (host == NULL)
 			continue;
 		for (j = b[i].begin; j < b[i].end; j++) {
@@ -496,7 +511,10 @@ place_once(const char *in, size_t inlen,
 	memset(&w, 0, sizeof(w));
 	if ((err = ykssh_sc_parse(in, inlen, &cfg)) != NULL ||
 	    (err = ykssh_sc_find_blocks(cfg, &blocks, &n)) != NULL ||
-	    (err = find_own(cfg, blocks, n, e->label, host, &own)) != NULL)
+	    (err = find_own(cfg, blocks, n, e->replaces != NULL ?
+	    e->replaces : e->label, e->replaces != NULL &&
+	    strcmp(e->replaces, e->label) != 0 ? e->label : NULL, host,
+	    &own)) != NULL)
 		goto out;
 	eol = cfg->crlf ? "\r\n" : "\n";
 
@@ -504,7 +522,8 @@ place_once(const char *in, size_t inlen,
 		if (own->edited && !force_edit) {
 			err = ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_CONFIG,
 			    "lines %zu-%zu: the ykssh block '%s' was edited "
-			    "by hand", own->begin + 1, own->end + 1, e->label),
+			    "by hand", own->begin + 1, own->end + 1,
+			    cfg->lines[own->begin].m_label),
 			    "move your changes outside the block, or pass "
 			    "--force to replace it (the old file is kept as "
 			    "a backup)");
@@ -762,7 +781,8 @@ ykssh_sshconfig_remove_text(const char *in, size_t inlen, const char *label,
 	*outlenp = 0;
 	if ((err = ykssh_sc_parse(in, inlen, &cfg)) != NULL ||
 	    (err = ykssh_sc_find_blocks(cfg, &blocks, &n)) != NULL ||
-	    (err = find_own(cfg, blocks, n, label, NULL, &own)) != NULL)
+	    (err = find_own(cfg, blocks, n, label, NULL, NULL, &own)) !=
+	    NULL)
 		goto out;
 	if (own == NULL) {
 		err = ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_CONFIG,

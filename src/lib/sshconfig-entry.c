@@ -72,6 +72,7 @@ ykssh_sshconfig_entry_check(const struct ykssh_sshconfig_entry *e)
 {
 	struct ykssh_err *err;
 	const char *host = e->host != NULL ? e->host : "bitbucket.org";
+	size_t i;
 
 	if (e->kind != YKSSH_SSHCONFIG_FIDO2 && e->kind != YKSSH_SSHCONFIG_PIV)
 		return YKSSH_ERR(YKSSH_ERR_INVALID_ARGUMENT,
@@ -107,6 +108,21 @@ ykssh_sshconfig_entry_check(const struct ykssh_sshconfig_entry *e)
 		    "an identity file is required");
 	if ((err = check_path("identity file", e->identity_file)) != NULL)
 		return err;
+	if (e->nmore_identity_files > 0 && e->more_identity_files == NULL)
+		return YKSSH_ERR(YKSSH_ERR_INVALID_ARGUMENT,
+		    "identity files missing");
+	for (i = 0; i < e->nmore_identity_files; i++) {
+		if (e->more_identity_files[i] == NULL)
+			return YKSSH_ERR(YKSSH_ERR_INVALID_ARGUMENT,
+			    "identity file missing");
+		if ((err = check_path("identity file",
+		    e->more_identity_files[i])) != NULL)
+			return err;
+	}
+	if (e->replaces != NULL && (*e->replaces == '\0' ||
+	    strlen(e->replaces) > 64 || !chars_ok(e->replaces, "._-")))
+		return bad("label", e->replaces, "use 1-64 of "
+		    "A-Z a-z 0-9 . _ -");
 	if (e->kind == YKSSH_SSHCONFIG_PIV) {
 		if (e->pkcs11_provider == NULL)
 			return YKSSH_ERR(YKSSH_ERR_INVALID_ARGUMENT,
@@ -123,6 +139,104 @@ ykssh_sshconfig_entry_check(const struct ykssh_sshconfig_entry *e)
 	if (e->persist != NULL && !valid_duration(e->persist))
 		return bad("persist duration", e->persist, "use ssh's time "
 		    "format, such as 10m or 1h30m");
+	return NULL;
+}
+
+/* IdentityFile as written: "%%" stands for "%". */
+static char *
+undouble(const char *s)
+{
+	char *d, *p;
+
+	if ((d = malloc(strlen(s) + 1)) == NULL)
+		return NULL;
+	for (p = d; *s != '\0'; s++) {
+		*p++ = *s;
+		if (s[0] == '%' && s[1] == '%')
+			s++;
+	}
+	*p = '\0';
+	return d;
+}
+
+static int
+set_once(char **dst, const char *v)
+{
+	if (*dst != NULL)
+		return 0;
+	return (*dst = strdup(v)) == NULL ? -1 : 0;
+}
+
+/* The values of the options ykssh writes, from a block's lines. */
+static int
+read_options(const struct sc_config *cfg, const struct sc_block *b,
+    struct ykssh_sshconfig_block *r)
+{
+	const struct sc_line *l;
+	char **nv;
+	size_t j;
+	unsigned long port;
+	char *end;
+
+	for (j = b->begin + 1; j < b->end; j++) {
+		l = &cfg->lines[j];
+		if (l->type != SC_OPTION || l->argc < 1)
+			continue;
+		if (strcmp(l->kw, "identityfile") == 0) {
+			if ((nv = reallocarray(r->identity_files,
+			    r->nidentity_files + 1, sizeof(*nv))) == NULL)
+				return -1;
+			r->identity_files = nv;
+			if ((nv[r->nidentity_files] = undouble(l->argv[0])) ==
+			    NULL)
+				return -1;
+			r->nidentity_files++;
+		} else if (strcmp(l->kw, "hostname") == 0) {
+			if (set_once(&r->hostname, l->argv[0]) == -1)
+				return -1;
+		} else if (strcmp(l->kw, "user") == 0) {
+			if (set_once(&r->user, l->argv[0]) == -1)
+				return -1;
+		} else if (strcmp(l->kw, "pkcs11provider") == 0) {
+			if (set_once(&r->pkcs11_provider, l->argv[0]) == -1)
+				return -1;
+		} else if (strcmp(l->kw, "controlpersist") == 0) {
+			if (set_once(&r->persist, l->argv[0]) == -1)
+				return -1;
+		} else if (strcmp(l->kw, "port") == 0 && r->port == 0) {
+			port = strtoul(l->argv[0], &end, 10);
+			if (*end == '\0' && port > 0 && port <= 65535)
+				r->port = (unsigned int)port;
+		}
+	}
+	return 0;
+}
+
+struct ykssh_err *
+ykssh_sshconfig_block_entry(const struct ykssh_sshconfig_block *b,
+    struct ykssh_sshconfig_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	if (b->host == NULL || b->nidentity_files == 0)
+		return ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_CONFIG, "lines "
+		    "%zu-%zu: the ykssh block '%s' has no Host or no "
+		    "IdentityFile", b->first_line, b->last_line, b->label),
+		    "remove the block ('ykssh config remove %s') and enroll "
+		    "again", b->label);
+	e->kind = b->pkcs11_provider != NULL ? YKSSH_SSHCONFIG_PIV :
+	    YKSSH_SSHCONFIG_FIDO2;
+	e->label = b->label;
+	e->key_id = b->key_id;
+	e->host = b->host;
+	e->hostname = b->hostname;
+	e->port = b->port;
+	e->user = b->user;
+	e->identity_file = b->identity_files[0];
+	e->pkcs11_provider = b->pkcs11_provider;
+	/* ControlMaster and ControlPath come with ControlPersist. */
+	e->persist = b->persist;
+	e->more_identity_files = (const char *const *)b->identity_files + 1;
+	e->nmore_identity_files = b->nidentity_files - 1;
 	return NULL;
 }
 
@@ -165,6 +279,8 @@ ykssh_sshconfig_list(const char *in, size_t inlen,
 				goto nomem;
 			break;
 		}
+		if (read_options(cfg, &b[i], &r[i]) == -1)
+			goto nomem;
 	}
 	*blocksp = r;
 	*np = n;
@@ -182,7 +298,7 @@ out:
 void
 ykssh_sshconfig_blocks_free(struct ykssh_sshconfig_block *b, size_t n)
 {
-	size_t i;
+	size_t i, j;
 
 	if (b == NULL)
 		return;
@@ -190,6 +306,13 @@ ykssh_sshconfig_blocks_free(struct ykssh_sshconfig_block *b, size_t n)
 		free(b[i].label);
 		free(b[i].key_id);
 		free(b[i].host);
+		for (j = 0; j < b[i].nidentity_files; j++)
+			free(b[i].identity_files[j]);
+		free(b[i].identity_files);
+		free(b[i].hostname);
+		free(b[i].user);
+		free(b[i].pkcs11_provider);
+		free(b[i].persist);
 	}
 	free(b);
 }

@@ -296,16 +296,17 @@ struct verify_arg {
 	const char				*name;
 };
 
-/* The value of the first "key value" line of ssh -G output, or NULL. */
+/* The value of the nth (0-based) "key value" line of ssh -G output. */
 static char *
-g_value(const char *out, const char *key)
+g_nth(const char *out, const char *key, size_t nth)
 {
 	const char *p = out;
 	size_t kl = strlen(key), n;
 
 	while (*p != '\0') {
 		n = strcspn(p, "\n");
-		if (n > kl && strncmp(p, key, kl) == 0 && p[kl] == ' ')
+		if (n > kl && strncmp(p, key, kl) == 0 && p[kl] == ' ' &&
+		    nth-- == 0)
 			return strndup(p + kl + 1, n - kl - 1);
 		p += n;
 		if (*p == '\n')
@@ -315,11 +316,11 @@ g_value(const char *out, const char *key)
 }
 
 static struct ykssh_err *
-expect(const char *out, const char *key, const char *want,
+expect_nth(const char *out, const char *key, size_t nth, const char *want,
     const struct verify_arg *va)
 {
 	struct ykssh_err *e = NULL;
-	char *got = g_value(out, key);
+	char *got = g_nth(out, key, nth);
 
 	if (got == NULL || (strcmp(key, "hostname") == 0 ?
 	    strcasecmp(got, want) : strcmp(got, want)) != 0)
@@ -330,6 +331,31 @@ expect(const char *out, const char *key, const char *want,
 	return e;
 }
 
+static struct ykssh_err *
+expect(const char *out, const char *key, const char *want,
+    const struct verify_arg *va)
+{
+	return expect_nth(out, key, 0, want, va);
+}
+
+/* ssh -G prints IdentityFile as written: '%' still doubled. */
+static char *
+doubled(const char *v)
+{
+	char *d, *p;
+	const char *s;
+
+	if ((d = malloc(strlen(v) * 2 + 1)) == NULL)
+		return NULL;
+	for (p = d, s = v; *s != '\0'; s++) {
+		if (*s == '%')
+			*p++ = '%';
+		*p++ = *s;
+	}
+	*p = '\0';
+	return d;
+}
+
 /* Called on the fsynced temporary file before it replaces the config. */
 static struct ykssh_err *
 verify_new(void *arg, const char *tmp)
@@ -337,8 +363,8 @@ verify_new(void *arg, const char *tmp)
 	const struct verify_arg *va = arg;
 	const struct ykssh_sshconfig_entry *e = va->e;
 	struct ykssh_err *err;
-	char *out = NULL, *idf = NULL, *p, port[16];
-	const char *s;
+	char *out = NULL, *idf = NULL, port[16];
+	size_t i;
 
 	if ((err = ssh_g(va->opts, tmp, va->host, "the edited config",
 	    &out)) != NULL)
@@ -346,17 +372,10 @@ verify_new(void *arg, const char *tmp)
 	if (e == NULL)
 		goto out;
 	snprintf(port, sizeof(port), "%u", e->port ? e->port : 22);
-	/* ssh -G prints IdentityFile as written: '%' still doubled. */
-	if ((idf = malloc(strlen(e->identity_file) * 2 + 1)) == NULL) {
+	if ((idf = doubled(e->identity_file)) == NULL) {
 		err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	for (p = idf, s = e->identity_file; *s != '\0'; s++) {
-		if (*s == '%')
-			*p++ = '%';
-		*p++ = *s;
-	}
-	*p = '\0';
 	if ((err = expect(out, "user", e->user ? e->user : "git", va)) ||
 	    (err = expect(out, "hostname", e->hostname ? e->hostname :
 	    va->host, va)) ||
@@ -364,6 +383,16 @@ verify_new(void *arg, const char *tmp)
 	    (err = expect(out, "identitiesonly", "yes", va)) ||
 	    (err = expect(out, "identityfile", idf, va)))
 		goto out;
+	/* The block's identities come first, in order. */
+	for (i = 0; i < e->nmore_identity_files; i++) {
+		free(idf);
+		if ((idf = doubled(e->more_identity_files[i])) == NULL) {
+			err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		if ((err = expect_nth(out, "identityfile", i + 1, idf, va)))
+			goto out;
+	}
 	if (e->kind == YKSSH_SSHCONFIG_PIV &&
 	    (err = expect(out, "pkcs11provider", e->pkcs11_provider, va)))
 		goto out;

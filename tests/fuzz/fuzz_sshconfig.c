@@ -5,7 +5,10 @@
  *  - parse-then-print returns the input byte for byte;
  *  - applying an entry twice gives identical bytes;
  *  - when the input held no block of our label, apply-then-remove
- *    returns the input byte for byte.
+ *    returns the input byte for byte;
+ *  - the block read back (ykssh_sshconfig_list, _block_entry) writes
+ *    the same bytes again (enroll --backup and revoke rebuild entries
+ *    that way); one entry has a backup token's second identity.
  * A broken property aborts, which libFuzzer reports as a crash.
  */
 #include <stdint.h>
@@ -26,6 +29,16 @@ static const struct ykssh_sshconfig_entry piv = {
 	.host = "bitbucket.org-piv", .hostname = "bitbucket.org",
 	.identity_file = "~/.ssh/piv 9a.pub", .persist = "5m",
 	.pkcs11_provider = "/usr/lib/x86_64-linux-gnu/libykcs11.so",
+};
+
+static const char *const backup_ids[] = { "/keys/100% backup" };
+
+static const struct ykssh_sshconfig_entry backup = {
+	.kind = YKSSH_SSHCONFIG_FIDO2, .label = "pair",
+	.host = "bitbucket.org-pair", .hostname = "bitbucket.org",
+	.port = 7999, .key_id = "SHA256:one,SHA256:two",
+	.identity_file = "~/.ssh/id_ed25519_sk_pair",
+	.more_identity_files = backup_ids, .nmore_identity_files = 1,
 };
 
 static void
@@ -70,6 +83,30 @@ has_label(const char *d, size_t n, const char *label, int *ok)
 	return found;
 }
 
+/* The entry read back from the block writes the same bytes. */
+static void
+check_readback(const char *a, size_t na, const char *label,
+    const struct ykssh_sshconfig_opts *o)
+{
+	struct ykssh_sshconfig_block *b = NULL;
+	struct ykssh_sshconfig_entry re;
+	struct ykssh_err *e;
+	char *c = NULL;
+	size_t nb = 0, nc, i;
+
+	if ((e = ykssh_sshconfig_list(a, na, &b, &nb)) != NULL)
+		abort();
+	for (i = 0; i < nb && strcmp(b[i].label, label) != 0; i++)
+		;
+	if (i == nb || ykssh_sshconfig_block_entry(&b[i], &re) != NULL)
+		abort();
+	if ((e = ykssh_sshconfig_apply_text(a, na, &re, o, &c, &nc,
+	    NULL)) != NULL || nc != na || memcmp(a, c, na) != 0)
+		abort();
+	free(c);
+	ykssh_sshconfig_blocks_free(b, nb);
+}
+
 static void
 check_edit(const char *d, size_t n, const struct ykssh_sshconfig_entry *en)
 {
@@ -93,6 +130,7 @@ check_edit(const char *d, size_t n, const struct ykssh_sshconfig_entry *en)
 	if ((e = ykssh_sshconfig_apply_text(a, na, en, &o, &b, &nb,
 	    NULL)) != NULL || nb != na || memcmp(a, b, na) != 0)
 		abort();	/* not idempotent */
+	check_readback(a, na, en->label, &o);
 	if ((e = ykssh_sshconfig_remove_text(a, na, en->label, &o, &r,
 	    &nr)) != NULL)
 		abort();
@@ -113,5 +151,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_roundtrip(d, size);
 	check_edit(d, size, &entry);
 	check_edit(d, size, &piv);
+	check_edit(d, size, &backup);
 	return 0;
 }

@@ -727,6 +727,101 @@ test_apply_file_locked_and_new_dir(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A backup token's key: two identities, read back, renamed, removed. */
+static void
+test_two_identities(void **state)
+{
+	const char *in = "Host a\n  User b\n";
+	const char *more[] = { "/keys/100% backup" };
+	const char *want = "# ykssh:begin work SHA256:abc,SHA256:def\n"
+	    "Host bitbucket.org\n"
+	    "    HostName bitbucket.org\n"
+	    "    Port 7999\n"
+	    "    User git\n"
+	    "    IdentityFile ~/.ssh/id_ed25519_sk\n"
+	    "    IdentityFile \"/keys/100%% backup\"\n"
+	    "    IdentitiesOnly yes\n"
+	    "    ControlMaster auto\n";
+	struct ykssh_sshconfig_entry e = fido, back, one, other;
+	struct ykssh_sshconfig_block *b = NULL;
+	size_t n1, n2, n3, nb;
+	char *a, *c, *d, *r;
+
+	(void)state;
+	e.key_id = "SHA256:abc,SHA256:def";
+	e.more_identity_files = more;
+	e.nmore_identity_files = 1;
+	e.hostname = "bitbucket.org";
+	e.port = 7999;
+	e.persist = "10m";
+	a = apply(in, &e, &n1, NULL);
+	assert_non_null(strstr(a, want));
+	/* Read back, the block's entry writes the same bytes again. */
+	assert_null(ykssh_sshconfig_list(a, n1, &b, &nb));
+	assert_int_equal(nb, 1);
+	assert_int_equal(b[0].nidentity_files, 2);
+	assert_string_equal(b[0].identity_files[1], "/keys/100% backup");
+	assert_int_equal(b[0].port, 7999);
+	assert_string_equal(b[0].persist, "10m");
+	assert_null(b[0].pkcs11_provider);
+	assert_null(ykssh_sshconfig_block_entry(&b[0], &back));
+	c = apply(a, &back, &n2, NULL);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(a, c, n1);
+	free(c);
+	/* The first key goes: the backup's block, in place, renamed. */
+	one = back;
+	one.label = "work-backup";
+	one.replaces = "work";
+	one.key_id = "SHA256:def";
+	one.identity_file = b[0].identity_files[1];
+	one.more_identity_files = NULL;
+	one.nmore_identity_files = 0;
+	c = apply(a, &one, &n2, NULL);
+	assert_memory_equal(c, in, strlen(in));
+	assert_non_null(strstr(c, "\n# ykssh:begin work-backup SHA256:def\n"));
+	assert_null(strstr(c, "id_ed25519_sk"));
+	assert_non_null(strstr(c, "# ykssh:end work-backup "));
+	/* Its removal gives the user's bytes back. */
+	assert_null(ykssh_sshconfig_remove_text(c, n2, "work-backup", NULL,
+	    &r, &n3));
+	assert_string_equal(r, in);
+	free(r);
+	/* Renaming onto another block's label is refused. */
+	other = fido;
+	other.host = "other";
+	d = apply(c, &other, &n3, NULL);
+	{
+		struct ykssh_sshconfig_entry clash = one;
+		struct ykssh_err *err;
+
+		clash.replaces = "work-backup";
+		clash.label = "work";
+		clash.host = "other";
+		clash.hostname = NULL;
+		err = apply_err(d, &clash);
+		assert_non_null(err);
+		assert_int_equal(ykssh_err_code(err), YKSSH_ERR_CONFIG);
+		assert_non_null(strstr(ykssh_err_message(err),
+		    "labelled 'work' already exists"));
+		ykssh_err_free(err);
+	}
+	/* An identity ssh could not read back is refused. */
+	more[0] = "relative/path";
+	{
+		struct ykssh_err *err = ykssh_sshconfig_entry_check(&e);
+
+		assert_non_null(err);
+		assert_int_equal(ykssh_err_code(err),
+		    YKSSH_ERR_INVALID_ARGUMENT);
+		ykssh_err_free(err);
+	}
+	ykssh_sshconfig_blocks_free(b, nb);
+	free(a);
+	free(c);
+	free(d);
+}
+
 int
 main(void)
 {
@@ -749,6 +844,7 @@ main(void)
 		cmocka_unit_test(test_mutations),
 		cmocka_unit_test(test_apply_file_killed),
 		cmocka_unit_test(test_apply_file_locked_and_new_dir),
+		cmocka_unit_test(test_two_identities),
 	};
 
 	/* No ssh -G in unit tests: the corpus test runs the real ssh. */

@@ -7,7 +7,13 @@
  * what works through it works with a YubiKey and the built-in one.
  *
  * The token is named by $YKSSH_SK_DEVICE ("udp://127.0.0.1:PORT?local=0"),
- * or by the "device" option.  Built only for tests; never installed.
+ * or by the "device" option.  $YKSSH_SK_DEVICE may name several tokens,
+ * comma-separated, like several plugged in: signing then uses the one
+ * that holds the key (a silent assertion with its key handle, as
+ * sk-usbhid.c's sk_probe does), and a key no reachable token holds is
+ * SSH_SK_ERR_DEVICE_NOT_FOUND, so ssh goes on to its next identity.
+ * Other operations use the first token that answers.  Built only for
+ * tests; never installed.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,16 +52,15 @@ option(struct sk_option **options, const char *name, int *bad)
 	return NULL;
 }
 
+#define MAX_DEVS	8
+
 static fido_dev_t *
-open_dev(struct sk_option **options, int *bad)
+open_path(const char *path)
 {
-	const char *path = option(options, "device", bad);
 	fido_dev_io_t io;
 	fido_dev_t *dev;
 
-	if (path == NULL)
-		path = getenv("YKSSH_SK_DEVICE");
-	if (path == NULL || (dev = fido_dev_new()) == NULL)
+	if ((dev = fido_dev_new()) == NULL)
 		return NULL;
 	fido_init(0);
 	ykssh_fido_io_functions(&io);
@@ -65,6 +70,103 @@ open_dev(struct sk_option **options, int *bad)
 		return NULL;
 	}
 	return dev;
+}
+
+/*
+ * The device paths: the "device" option, else $YKSSH_SK_DEVICE split at
+ * commas into buf.  Returns how many.
+ */
+static size_t
+dev_paths(struct sk_option **options, int *bad, char *buf, size_t buflen,
+    const char *paths[MAX_DEVS])
+{
+	const char *path = option(options, "device", bad);
+	size_t n = 0;
+	char *p, *save = NULL;
+
+	if (path != NULL) {
+		paths[0] = path;
+		return 1;
+	}
+	if ((path = getenv("YKSSH_SK_DEVICE")) == NULL ||
+	    strlen(path) >= buflen)
+		return 0;
+	memcpy(buf, path, strlen(path) + 1);
+	for (p = strtok_r(buf, ",", &save); p != NULL && n < MAX_DEVS;
+	    p = strtok_r(NULL, ",", &save))
+		paths[n++] = p;
+	return n;
+}
+
+/* The first token that answers. */
+static fido_dev_t *
+open_dev(struct sk_option **options, int *bad)
+{
+	const char *paths[MAX_DEVS];
+	char buf[1024];
+	fido_dev_t *dev;
+	size_t n, i;
+
+	n = dev_paths(options, bad, buf, sizeof(buf), paths);
+	for (i = 0; i < n; i++)
+		if ((dev = open_path(paths[i])) != NULL)
+			return dev;
+	return NULL;
+}
+
+/* Does dev hold the key?  As sk-usbhid.c sk_try: a silent assertion. */
+static int
+holds(fido_dev_t *dev, const char *application, const uint8_t *key_handle,
+    size_t key_handle_len)
+{
+	uint8_t msg[32] = { 0 };
+	fido_assert_t *a;
+	int rc;
+
+	if ((a = fido_assert_new()) == NULL)
+		return 0;
+	if (fido_assert_set_clientdata(a, msg, sizeof(msg)) != FIDO_OK ||
+	    fido_assert_set_rp(a, application) != FIDO_OK ||
+	    fido_assert_allow_cred(a, key_handle, key_handle_len) != FIDO_OK ||
+	    fido_assert_set_up(a, FIDO_OPT_FALSE) != FIDO_OK) {
+		fido_assert_free(&a);
+		return 0;
+	}
+	rc = fido_dev_get_assert(dev, a, NULL);
+	fido_assert_free(&a);
+	return rc == FIDO_OK || rc == FIDO_ERR_USER_PRESENCE_REQUIRED;
+}
+
+static void close_dev(fido_dev_t *);
+
+/*
+ * The token for a signature, as sk-usbhid.c sk_sign: the "device" option
+ * opens that token; with a PIN or a verify-required key, the first token
+ * that answers (ssh selects by touch there); otherwise the token that
+ * holds the key, probed even when there is one (sk_select_by_cred).
+ */
+static fido_dev_t *
+open_dev_for(struct sk_option **options, int *bad, const char *application,
+    const uint8_t *key_handle, size_t key_handle_len, uint8_t flags,
+    const char *pin)
+{
+	const char *paths[MAX_DEVS];
+	char buf[1024];
+	fido_dev_t *dev;
+	size_t n, i;
+
+	if (option(options, "device", bad) != NULL ||
+	    (flags & SSH_SK_USER_VERIFICATION_REQD) || pin != NULL)
+		return open_dev(options, bad);
+	n = dev_paths(options, bad, buf, sizeof(buf), paths);
+	for (i = 0; i < n; i++) {
+		if ((dev = open_path(paths[i])) == NULL)
+			continue;
+		if (holds(dev, application, key_handle, key_handle_len))
+			return dev;
+		close_dev(dev);
+	}
+	return NULL;
 }
 
 static void
@@ -280,7 +382,8 @@ sk_sign(uint32_t alg, const uint8_t *data, size_t data_len,
 	int rc, ret = SSH_SK_ERR_GENERAL, bad = 0;
 
 	*out = NULL;
-	if ((dev = open_dev(options, &bad)) == NULL)
+	if ((dev = open_dev_for(options, &bad, application, key_handle,
+	    key_handle_len, flags, pin)) == NULL)
 		return SSH_SK_ERR_DEVICE_NOT_FOUND;
 	/* verify-required without a PIN: ask ssh for one first. */
 	if ((flags & SSH_SK_USER_VERIFICATION_REQD) && pin == NULL) {

@@ -89,8 +89,18 @@ wait $lockpid 2>/dev/null || true
 [ $st = 75 ] && grep -q "another ykssh is editing" "$tmp/err" ||
     fail "lock status $st: $(cat "$tmp/err")"
 
+# a backup token's key: --identity-file again, tried second by ssh
+"$tool" -q config apply --label pair --host pair.example \
+    --identity-file /keys/first_sk --identity-file '/keys/back up%_sk' \
+    --key-id SHA256:one,SHA256:two || fail "apply two identities"
+g=$(ssh -G -F "$HOME/.ssh/config" pair.example 2>/dev/null | grep '^identityfile ')
+[ "$g" = "$(printf 'identityfile /keys/first_sk\nidentityfile /keys/back up%%%%_sk')" ] ||
+    fail "two identities: $g"
+grep -q '^# ykssh:begin pair SHA256:one,SHA256:two$' \
+    "$HOME/dotfiles/ssh_config" || fail "two fingerprints in the marker"
+
 # remove all: back to the user's bytes
-for l in work piv dc; do "$tool" -q config remove $l || fail "remove $l"; done
+for l in work piv dc pair; do "$tool" -q config remove $l || fail "remove $l"; done
 [ "$(cat "$HOME/dotfiles/ssh_config")" = "$(printf 'Host github.com\n    User git')" ] ||
     fail "not restored: $(cat "$HOME/dotfiles/ssh_config")"
 echo "ok: config CLI"
