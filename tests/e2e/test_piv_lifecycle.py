@@ -227,6 +227,7 @@ class RevokeMixin:
         rep = self.enroll_piv("--label", "work")
         pub = self.read(rep["public_key_file"])
         self.assertIn(" ".join(pub.split()[:2]), self.ykcs11_keys())
+        self.assertIn("Slot 9a", self.tool("-a", "status").stdout)
         self.overrides()
         c = self.clone_and_push()
         self.assertEqual(c.returncode, 0, c.stderr + self.bb.read_sshd_log())
@@ -257,6 +258,14 @@ class RevokeMixin:
         # cannot push.
         self.assertEqual(self.bb.keys()["cloud"], [])
         self.assertFalse(os.path.exists(rep["public_key_file"]))
+        # The old key, offered by hand through libykcs11: refused (it is
+        # not on the card any more, nor on the account).
+        with open(self.config(), "a") as f:
+            f.write("\nHost bitbucket.org\n\tPKCS11Provider %s\n"
+                    "\tIdentitiesOnly no\n" % tep.YKCS11)
+        c = self.clone_and_push()
+        self.assertNotEqual(c.returncode, 0)
+        self.assertIn("Permission denied", c.stderr)
         # Again: nothing left anywhere.
         p = self.ykssh("revoke", "--json", "--force", "--on-token",
                        "--reader", pivenv.READER, rep["fingerprint"],
