@@ -414,8 +414,8 @@ write_file(struct ykssh_ctx *ctx, const char *path, const void *data,
 
 /* PEM of the two DER certificates, slot attestation first. */
 struct ykssh_err *
-ykssh_enroll_piv_chain_pem(const uint8_t *c, size_t clen, const uint8_t *f, size_t flen,
-    char **pemp, size_t *lenp)
+ykssh_enroll_piv_chain_pem(const uint8_t *c, size_t clen, const uint8_t *f,
+    size_t flen, char **pemp, size_t *lenp)
 {
 	BIO *bio = NULL;
 	X509 *x = NULL;
@@ -489,8 +489,8 @@ make_key(struct ykssh_ctx *ctx, struct ykssh_piv *piv,
 	if ((err = ykssh_sshkey_fingerprint(r->key, &r->fingerprint)) !=
 	    NULL || (err = ykssh_sshkey_format_public(r->key, comment,
 	    &r->pub_line)) != NULL ||
-	    (err = ykssh_enroll_piv_chain_pem(cert, certlen, f9, f9len, &pem, &pemlen)) !=
-	    NULL)
+	    (err = ykssh_enroll_piv_chain_pem(cert, certlen, f9, f9len, &pem,
+	    &pemlen)) != NULL)
 		goto out;
 	if (asprintf(&line, "%s\n", r->pub_line) < 0) {
 		line = NULL;

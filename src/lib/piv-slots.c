@@ -5,6 +5,7 @@
  * token's attestation (what enroll --piv stores), and deleting a slot's
  * key and certificate (revoke --on-token).
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,33 @@ is_attestation(X509 *x, const uint8_t *f9, size_t f9len, uint8_t slot)
 	return ok;
 }
 
+struct ykssh_err *
+ykssh_piv_cert_parse(const uint8_t *der, size_t len, uint8_t slot,
+    const uint8_t *f9, size_t f9len, uint8_t *algp,
+    struct ykssh_sshkey **keyp, int *attestedp, char *subject,
+    size_t subjectlen)
+{
+	const unsigned char *p = der;
+	struct ykssh_err *err;
+	X509 *x;
+
+	*keyp = NULL;
+	*algp = 0;
+	*attestedp = 0;
+	if (subjectlen > 0)
+		subject[0] = '\0';
+	if (len > LONG_MAX || (x = d2i_X509(NULL, &p, (long)len)) == NULL)
+		return YKSSH_ERR(YKSSH_ERR_INVALID_FORMAT, "the slot "
+		    "certificate does not parse");
+	if (subjectlen > 0 && subjectlen <= INT_MAX)
+		X509_NAME_oneline(X509_get_subject_name(x), subject,
+		    (int)subjectlen);
+	*attestedp = is_attestation(x, f9, f9len, slot);
+	err = cert_key(x, algp, keyp);
+	X509_free(x);
+	return err;
+}
+
 static struct ykssh_err *
 read_slot(struct ykssh_piv *piv, uint8_t slot, const uint8_t *f9,
     size_t f9len, struct ykssh_piv_slot_key *sk, uint8_t *buf)
@@ -157,9 +185,7 @@ read_slot(struct ykssh_piv *piv, uint8_t slot, const uint8_t *f9,
 	struct piv_metadata md;
 	struct ykssh_sshkey *ckey = NULL;
 	struct ykssh_err *err;
-	const unsigned char *p;
 	const uint8_t *der;
-	X509 *x = NULL;
 	size_t len = PIV_REPLY_MAX, dlen;
 	uint32_t obj = ykssh_piv_cert_object(slot);
 	uint8_t calg = 0;
@@ -190,26 +216,24 @@ read_slot(struct ykssh_piv *piv, uint8_t slot, const uint8_t *f9,
 		return ykssh_piv_sw_error(sw, "reading the slot certificate");
 	if (ykssh_piv_certobj_parse(buf, len, &der, &dlen) != 0)
 		return NULL;	/* not a certificate: nothing to tell */
-	p = der;
-	if ((x = d2i_X509(NULL, &p, (long)dlen)) == NULL)
+	if ((err = ykssh_piv_cert_parse(der, dlen, slot, f9, f9len, &calg,
+	    &ckey, &sk->attested, sk->subject, sizeof(sk->subject))) !=
+	    NULL) {
+		if (ykssh_err_code(err) == YKSSH_ERR_NOMEM)
+			return err;
+		/* A certificate ssh cannot use: only the metadata counts. */
+		ykssh_err_free(err);
+		sk->attested = 0;
+		if (sk->key != NULL)
+			sk->cert_matches = 0;
 		return NULL;
-	X509_NAME_oneline(X509_get_subject_name(x), sk->subject,
-	    sizeof(sk->subject));
+	}
 	if ((sk->cert = malloc(dlen)) == NULL) {
 		err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
 		goto out;
 	}
 	memcpy(sk->cert, der, dlen);
 	sk->cert_len = dlen;
-	sk->attested = is_attestation(x, f9, f9len, slot);
-	if ((err = cert_key(x, &calg, &ckey)) != NULL) {
-		/* A certificate ssh cannot use: only the metadata counts. */
-		ykssh_err_free(err);
-		err = NULL;
-		if (sk->key != NULL)
-			sk->cert_matches = 0;
-		goto out;
-	}
 	if (sk->key != NULL)
 		sk->cert_matches = ykssh_sshkey_equal_public(sk->key, ckey);
 	else {
@@ -218,7 +242,6 @@ read_slot(struct ykssh_piv *piv, uint8_t slot, const uint8_t *f9,
 		ckey = NULL;	/* transferred */
 	}
 out:
-	X509_free(x);
 	ykssh_sshkey_free(ckey);
 	return err;
 }

@@ -183,7 +183,8 @@ out:
 /* Reads the slots; keeps those to recover in f[], *np of them. */
 static struct ykssh_err *
 read_card(struct ykssh_piv *piv, const struct ykssh_recover_opts *o,
-    const uint8_t *f9, size_t f9len, struct found *f, size_t *np, struct ykssh_recover_result *r)
+    const uint8_t *f9, size_t f9len, struct found *f, size_t *np,
+    struct ykssh_recover_result *r)
 {
 	struct ykssh_piv_slot_key sk;
 	struct ykssh_err *err;
