@@ -73,16 +73,16 @@ _ykssh()
 			_filedir pub
 		fi ;;
 	list)
-		COMPREPLY=($(compgen -W "--token --device --no-bitbucket
-		    --bitbucket-url --api-url --cacert --token-file
+		COMPREPLY=($(compgen -W "--token --device --piv --reader
+		    --no-bitbucket --bitbucket-url --api-url --cacert --token-file
 		    $global" -- "$cur")) ;;
 	recover)
-		COMPREPLY=($(compgen -W "--device --comment --force
-		    --no-register --no-config --bitbucket-url --api-url
+		COMPREPLY=($(compgen -W "--device --piv --slot --reader
+		    --comment --force --no-register --no-config --bitbucket-url --api-url
 		    --cacert --token-file $global" -- "$cur")) ;;
 	revoke)
-		COMPREPLY=($(compgen -W "--on-token --device --no-bitbucket
-		    --force --bitbucket-url --api-url --cacert --token-file
+		COMPREPLY=($(compgen -W "--on-token --device --piv --reader
+		    --no-bitbucket --force --bitbucket-url --api-url --cacert --token-file
 		    $global" -- "$cur")) ;;
 	config)
 		if [[ $cword -eq $((i + 1)) ]]; then
