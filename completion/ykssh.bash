@@ -94,7 +94,7 @@ _ykssh()
 			    --no-backup --no-ssh-check $global" -- "$cur"))
 		fi ;;
 	demo)
-		COMPREPLY=($(compgen -W "--keep $global" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "--piv --keep $global" -- "$cur")) ;;
 	help)
 		COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
 	*)
