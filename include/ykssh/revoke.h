@@ -97,7 +97,8 @@ const char *ykssh_revoke_state_name(enum ykssh_revoke_state state);
  * or confirm says no (CANCELLED, nothing changed); otherwise the
  * outcome of each step is in the report, set whenever the key was found.
  * A label finds ykssh's config entry of that label, else the key file
- * ykssh named after it (id_ed25519_sk_LABEL.pub, or LABEL.pub).
+ * ykssh named after it (id_ed25519_sk_LABEL.pub, id_piv_SLOT_LABEL.pub, or
+ * LABEL.pub).
  */
 struct ykssh_err *ykssh_revoke(struct ykssh_ctx *ctx,
     const struct ykssh_revoke_opts *opts, struct ykssh_revoke_report **reportp)

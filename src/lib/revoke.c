@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Revocation; see revoke.h. */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -99,7 +100,12 @@ name_is_label(const char *name, const char *label)
 		    label) < sizeof(want) && strcmp(name, want) == 0)
 			return 1;
 	}
-	return 0;
+	/* enroll --piv: id_piv_<slot>_<label>.pub */
+	return strncmp(name, "id_piv_", 7) == 0 && strlen(name) > 10 &&
+	    isxdigit((unsigned char)name[7]) &&
+	    isxdigit((unsigned char)name[8]) && name[9] == '_' &&
+	    (size_t)snprintf(want, sizeof(want), "%s.pub", label) <
+	    sizeof(want) && strcmp(name + 10, want) == 0;
 }
 
 /*

@@ -278,6 +278,19 @@ class RevokeMixin:
 class Revoke54(RevokeMixin, LifeTest):
     profile = "5.4"
 
+    def test_revoke_by_file_name(self):
+        """No config entry: the label finds id_piv_9a_LABEL.pub."""
+        rep = self.enroll_piv("--label", "old", "--no-config",
+                              "--no-register")
+        p = self.ykssh("revoke", "--json", "--force", "--on-token",
+                       "--no-bitbucket", "old")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        r = json.loads(p.stdout)
+        self.assertEqual(r["fingerprint"], rep["fingerprint"])
+        self.assertEqual(r["steps"]["token"]["state"], "done", r)
+        self.assertEqual(r["steps"]["files"]["state"], "done", r)
+        self.assertNotIn("Slot 9a", self.tool("-a", "status").stdout)
+
     def test_card_refuses_f6(self):
         """Firmware 5.4 has no DELETE KEY: the simulator says so too."""
         out = subprocess.run(
