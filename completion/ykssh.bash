@@ -74,8 +74,8 @@ _ykssh()
 			_filedir pub
 		fi ;;
 	list)
-		COMPREPLY=($(compgen -W "--token --device --no-bitbucket
-		    --bitbucket-url --api-url --cacert --token-file
+		COMPREPLY=($(compgen -W "--token --device --piv --reader
+		    --no-bitbucket --bitbucket-url --api-url --cacert --token-file
 		    $global" -- "$cur")) ;;
 	doctor)
 		if [[ $cur == -* ]]; then
@@ -86,12 +86,12 @@ _ykssh()
 			_known_hosts_real -- "$cur"
 		fi ;;
 	recover)
-		COMPREPLY=($(compgen -W "--device --comment --force
-		    --no-register --no-config --bitbucket-url --api-url
+		COMPREPLY=($(compgen -W "--device --piv --slot --reader
+		    --comment --force --no-register --no-config --bitbucket-url --api-url
 		    --cacert --token-file $global" -- "$cur")) ;;
 	revoke)
-		COMPREPLY=($(compgen -W "--on-token --device --no-bitbucket
-		    --force --bitbucket-url --api-url --cacert --token-file
+		COMPREPLY=($(compgen -W "--on-token --device --piv --reader
+		    --no-bitbucket --force --bitbucket-url --api-url --cacert --token-file
 		    $global" -- "$cur")) ;;
 	config)
 		if [[ $cword -eq $((i + 1)) ]]; then
@@ -103,7 +103,7 @@ _ykssh()
 			    --no-backup --no-ssh-check $global" -- "$cur"))
 		fi ;;
 	demo)
-		COMPREPLY=($(compgen -W "--keep $global" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "--piv --keep $global" -- "$cur")) ;;
 	help)
 		COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
 	*)

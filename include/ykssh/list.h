@@ -6,7 +6,8 @@
  *			.pub whose key a ykssh config entry names (PIV)
  *	config		ykssh's ~/.ssh/config entries
  *	bitbucket	the account's keys (when a client is given)
- *	token		the resident keys of an attached FIDO2 token (on_token)
+ *	token		the resident keys of an attached FIDO2 token, or the
+ *			keys in the slots of a PIV card (on_token + piv)
  *
  * with what is inconsistent about each, as problem flags.
  */
@@ -38,6 +39,8 @@ struct ykssh_list_opts {
 	int		 on_token;	/* read the token's resident keys */
 	const char *const *devices;
 	size_t		 ndevices;
+	int		 piv;		/* on_token: read a PIV card's slots */
+	const char	*reader;	/* PIV reader, NULL: the first */
 	struct ykssh_err *(*get_pin)(void *arg, const char *prompt,
 			    struct ykssh_secret *pin);
 	void		*arg;
@@ -70,6 +73,7 @@ struct ykssh_list {
 	struct ykssh_list_item	*items;
 	size_t			 n;
 	char			*token_model;	/* when on_token */
+	int			 token_piv;	/* the token was a PIV card */
 };
 
 /* One line for a problem flag, with the fix. */

@@ -168,4 +168,53 @@ const char *ykssh_piv_alg_name(uint8_t alg);
 const char *ykssh_piv_pin_policy_name(uint8_t p);
 const char *ykssh_piv_touch_policy_name(uint8_t p);
 
+/*
+ * The key slots ykssh uses, in scan order (9a, 9c, 9d, 9e, 82..95):
+ * slot i, or 0 past the end.
+ */
+uint8_t ykssh_piv_key_slot(size_t i);
+
+/* What a key slot holds, read without PIN or management key. */
+struct ykssh_piv_slot_key {
+	uint8_t		 slot;
+	uint8_t		 algorithm;	/* 0 if unknown */
+	struct ykssh_sshkey *key;	/* NULL: no key found */
+	int		 from_metadata;	/* key from GET METADATA (the card's
+					   own word), else from the cert */
+	int		 cert_matches;	/* 1 the certificate holds the slot's
+					   key, 0 another key, -1 no cert or
+					   nothing to compare (no metadata) */
+	int		 attested;	/* the certificate is the token's
+					   attestation of the slot (signed by
+					   its F9 key): what enroll stores */
+	uint8_t		*cert;		/* DER of the slot certificate, or NULL */
+	size_t		 cert_len;
+	char		 subject[128];	/* certificate subject, or "" */
+};
+/*
+ * Reads slot's key: GET METADATA (firmware 5.3+) and the certificate
+ * object, whose key is compared with the metadata's; before 5.3 the key
+ * is the certificate's.  f9: the F9 certificate (ykssh_piv_read_f9), to
+ * tell an attestation certificate; NULL: never attested.  No key:
+ * sk->key NULL.  Errors: INVALID_ARGUMENT (slot), DEVICE, NOMEM.
+ */
+struct ykssh_err *ykssh_piv_read_slot_key(struct ykssh_piv *piv,
+    uint8_t slot, const uint8_t *f9, size_t f9len,
+    struct ykssh_piv_slot_key *sk) YKSSH_MUST_CHECK;
+void ykssh_piv_slot_key_clear(struct ykssh_piv_slot_key *sk);
+/* The F9 device certificate (DER), NULL/0 if absent.  free() it. */
+struct ykssh_err *ykssh_piv_read_f9(struct ykssh_piv *piv, uint8_t **derp,
+    size_t *lenp) YKSSH_MUST_CHECK;
+
+/*
+ * Destroys the private key of slot (needs management-key authentication)
+ * and deletes the slot certificate, so PKCS#11 modules no longer show
+ * it.  Firmware 5.7+: DELETE KEY (MOVE KEY, INS F6, P1 FF); before 5.7,
+ * or when the card refuses F6 (SW 6D00): a throwaway ECC P-256 key
+ * generated over it.  *howp: "deleted" or "overwritten" (static).
+ * Errors: AUTH_MGMT_KEY, DEVICE.
+ */
+struct ykssh_err *ykssh_piv_delete_key(struct ykssh_piv *piv, uint8_t slot,
+    const char **howp) YKSSH_MUST_CHECK;
+
 #endif /* YKSSH_PIV_H */

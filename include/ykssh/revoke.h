@@ -11,7 +11,8 @@
  *	bitbucket	delete the registration (when a client is given)
  *	config		remove ykssh's ~/.ssh/config entry for it
  *	files		delete the stub and the .pub
- *	token		delete the resident FIDO2 credential (opts.on_token)
+ *	token		delete the resident FIDO2 credential, or the PIV
+ *			slot's key and certificate (opts.on_token)
  *
  * A lost token is the reason to revoke: without it, the token step is
  * reported as pending and everything else is still done.
@@ -52,6 +53,15 @@ struct ykssh_revoke_opts {
 	int		 on_token;	/* delete the resident credential */
 	const char *const *devices;	/* as for enroll */
 	size_t		 ndevices;
+	/*
+	 * PIV: the key's .pub says whether it is a PIV key; piv says so when
+	 * no .pub is left.  The slot holding the key is found on the card
+	 * (reader: NULL the first Yubico/YubiKey reader); deleting it needs
+	 * the management key (factory, PIN-protected after the PIN, or asked
+	 * in hex, all through get_pin).
+	 */
+	int		 piv;
+	const char	*reader;
 	/* The PIN for the token step (credential management needs it). */
 	struct ykssh_err *(*get_pin)(void *arg, const char *prompt,
 			    struct ykssh_secret *pin);
@@ -92,7 +102,8 @@ const char *ykssh_revoke_state_name(enum ykssh_revoke_state state);
  * or confirm says no (CANCELLED, nothing changed); otherwise the
  * outcome of each step is in the report, set whenever the key was found.
  * A label finds ykssh's config entry of that label, else the key file
- * ykssh named after it (id_ed25519_sk_LABEL.pub, or LABEL.pub).
+ * ykssh named after it (id_ed25519_sk_LABEL.pub, id_piv_SLOT_LABEL.pub, or
+ * LABEL.pub).
  */
 struct ykssh_err *ykssh_revoke(struct ykssh_ctx *ctx,
     const struct ykssh_revoke_opts *opts, struct ykssh_revoke_report **reportp)

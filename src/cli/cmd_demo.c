@@ -18,7 +18,7 @@ static int cmd_demo(struct cli *, int, char **);
 const struct cli_cmd cli_cmd_demo = {
 	"demo", cmd_demo,
 	"See ykssh work end to end without a YubiKey (software token)",
-	"demo [--keep]",
+	"demo [--piv] [--keep]",
 	"In a throwaway directory, starts a software YubiKey, a local\n"
 	"Bitbucket and a git server on 127.0.0.1, runs the real 'ykssh\n"
 	"enroll' against them, shows what it wrote, and finishes with a real\n"
@@ -26,6 +26,9 @@ const struct cli_cmd cli_cmd_demo = {
 	"at the end, also on Ctrl-C.  Your ~/.ssh and your Bitbucket account\n"
 	"are never touched.  Runs from a source build.\n"
 	"Options:\n"
+	"  --piv                 a software PIV card and 'ykssh enroll --piv'\n"
+	"                        instead of FIDO2 (needs root: the card's\n"
+	"                        private pcscd runs in namespaces)\n"
 	"  --keep                keep the demo's directory for a look\n"
 };
 
@@ -35,10 +38,13 @@ cmd_demo(struct cli *cli, int argc, char **argv)
 	static const struct option lo[] = {
 		CLI_COMMON_LONGOPTS,
 		{ "keep", no_argument, NULL, 'k' },
+		{ "piv", no_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 }
 	};
 	char self[PATH_MAX], expect[PATH_MAX], script[PATH_MAX];
-	const char *keep = NULL;
+	const char *opt[2] = { NULL, NULL };
+	size_t nopt = 0;
+	int keep = 0, piv = 0;
 	ssize_t n;
 	int c, status = 0;
 
@@ -47,7 +53,9 @@ cmd_demo(struct cli *cli, int argc, char **argv)
 		if (c == CLI_GETOPT_EXIT)
 			return status;
 		if (c == 'k')
-			keep = "--keep";
+			keep = 1;
+		else if (c == 'p')
+			piv = 1;
 		else
 			return cli_usage_error(cli, &cli_cmd_demo,
 			    "unexpected option");
@@ -74,9 +82,14 @@ cmd_demo(struct cli *cli, int argc, char **argv)
 		    "&& cmake -S . -B build && cmake --build build -j2 && "
 		    "build/src/cli/ykssh demo"));
 	fflush(NULL);
+	/* Optional arguments first, so a NULL one ends the list. */
+	if (keep)
+		opt[nopt++] = "--keep";
+	if (piv)
+		opt[nopt++] = "--piv";
 	execl("/usr/bin/python3", "python3", script, "--ykssh", self,
-	    "--source", YKSSH_SOURCE_DIR, "--build", YKSSH_BUILD_DIR, keep,
-	    (char *)NULL);
+	    "--source", YKSSH_SOURCE_DIR, "--build", YKSSH_BUILD_DIR, opt[0],
+	    opt[1], (char *)NULL);
 	return cli_fail(cli, ykssh_err_hint(YKSSH_ERRNO(YKSSH_ERR_SYSTEM,
 	    "cannot run /usr/bin/python3 %s", script),
 	    "install python3 (scripts/install-deps)"));

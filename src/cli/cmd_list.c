@@ -30,11 +30,15 @@ const struct cli_cmd cli_cmd_list = {
 	"                        for its PIN)\n"
 	"  --device PATH         the token: /dev/hidrawN, or\n"
 	"                        udp://HOST:PORT[?local=PORT] for a simulator\n"
+	"  --piv                 with --token: read the keys in the slots of\n"
+	"                        a PIV card instead (no PIN needed)\n"
+	"  --reader NAME         the PIV reader (default the first\n"
+	"                        Yubico/YubiKey reader)\n"
 	"  --no-bitbucket        do not ask Bitbucket\n"
 	CLI_BB_HELP
 };
 
-enum { OPT_TOKEN = 0x200, OPT_DEVICE, OPT_NOBB };
+enum { OPT_TOKEN = 0x200, OPT_DEVICE, OPT_NOBB, OPT_PIV, OPT_READER };
 
 static const struct {
 	unsigned	 flag;
@@ -143,7 +147,8 @@ print_human(const struct cli *cli, const struct ykssh_list *l,
 			    NULL ? ", expires " : "", it->bb_expires != NULL ?
 			    it->bb_expires : "");
 		if (it->on_token == 1)
-			fprintf(cli->out, "  token      resident on the %s\n",
+			fprintf(cli->out, "  token      %s the %s\n",
+			    l->token_piv ? "in a slot of" : "resident on",
 			    l->token_model);
 		for (j = 0; j < NPROBLEMS; j++)
 			if (it->problems & problems[j].flag)
@@ -162,6 +167,8 @@ cmd_list(struct cli *cli, int argc, char **argv)
 		CLI_BB_LONGOPTS,
 		{ "token", no_argument, NULL, OPT_TOKEN },
 		{ "device", required_argument, NULL, OPT_DEVICE },
+		{ "piv", no_argument, NULL, OPT_PIV },
+		{ "reader", required_argument, NULL, OPT_READER },
 		{ "no-bitbucket", no_argument, NULL, OPT_NOBB },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -181,6 +188,13 @@ cmd_list(struct cli *cli, int argc, char **argv)
 		if (cli_bb_option(&b, c, optarg))
 			continue;
 		switch (c) {
+		case OPT_PIV:
+			o.piv = 1;
+			break;
+		case OPT_READER:
+			o.piv = 1;
+			o.reader = optarg;
+			break;
 		case OPT_TOKEN:
 			o.on_token = 1;
 			break;
@@ -202,9 +216,12 @@ cmd_list(struct cli *cli, int argc, char **argv)
 	if (optind != argc)
 		return cli_usage_error(cli, &cli_cmd_list,
 		    "unexpected argument '%s'", argv[optind]);
-	if (o.ndevices > 0 && !o.on_token)
+	if ((o.ndevices > 0 || o.piv) && !o.on_token)
 		return cli_usage_error(cli, &cli_cmd_list,
-		    "--device is for --token");
+		    "--device, --piv and --reader are for --token");
+	if (o.ndevices > 0 && o.piv)
+		return cli_usage_error(cli, &cli_cmd_list,
+		    "--device is for FIDO2 tokens, not with --piv");
 	if (nobb && cli_bb_given(&b))
 		return cli_usage_error(cli, &cli_cmd_list,
 		    "--no-bitbucket takes no Bitbucket options");

@@ -28,7 +28,15 @@ const struct cli_cmd cli_cmd_revoke = {
 	"Options:\n"
 	"  --force               do not ask\n"
 	"  --on-token            also delete the resident FIDO2 credential\n"
-	"                        (asks for the token's PIN)\n"
+	"                        (asks for the token's PIN), or for a PIV\n"
+	"                        key the slot's key and certificate (asks\n"
+	"                        for the PIN or management key as enroll\n"
+	"                        --piv does; firmware 5.7 deletes the key,\n"
+	"                        older firmware overwrites it)\n"
+	"  --piv                 the key is a PIV key (needed only when its\n"
+	"                        .pub file is gone)\n"
+	"  --reader NAME         the PIV reader (implies --piv; default the\n"
+	"                        first Yubico/YubiKey reader)\n"
 	"  --device PATH         the token: /dev/hidrawN, or\n"
 	"                        udp://HOST:PORT[?local=PORT] for a simulator\n"
 	"  --no-bitbucket        leave the Bitbucket registration alone\n"
@@ -37,7 +45,10 @@ const struct cli_cmd cli_cmd_revoke = {
 	"failed step's status; 69 when only the token step waits for a token.\n"
 };
 
-enum { OPT_ONTOKEN = 0x200, OPT_DEVICE, OPT_NOBB, OPT_FORCE };
+enum {
+	OPT_ONTOKEN = 0x200, OPT_DEVICE, OPT_NOBB, OPT_FORCE, OPT_PIV,
+	OPT_READER
+};
 
 static int
 ui_confirm(void *arg, const struct ykssh_revoke_report *r)
@@ -125,6 +136,8 @@ cmd_revoke(struct cli *cli, int argc, char **argv)
 		{ "device", required_argument, NULL, OPT_DEVICE },
 		{ "no-bitbucket", no_argument, NULL, OPT_NOBB },
 		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "piv", no_argument, NULL, OPT_PIV },
+		{ "reader", required_argument, NULL, OPT_READER },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ykssh_revoke_opts o;
@@ -159,6 +172,13 @@ cmd_revoke(struct cli *cli, int argc, char **argv)
 		case OPT_FORCE:
 			force = 1;
 			break;
+		case OPT_PIV:
+			o.piv = 1;
+			break;
+		case OPT_READER:
+			o.piv = 1;
+			o.reader = optarg;
+			break;
 		default:
 			return cli_usage_error(cli, &cli_cmd_revoke,
 			    "unexpected option");
@@ -170,6 +190,12 @@ cmd_revoke(struct cli *cli, int argc, char **argv)
 	if (o.ndevices > 0 && !o.on_token)
 		return cli_usage_error(cli, &cli_cmd_revoke,
 		    "--device is for --on-token");
+	if (o.piv && !o.on_token)
+		return cli_usage_error(cli, &cli_cmd_revoke,
+		    "--piv and --reader are for --on-token");
+	if (o.piv && o.ndevices > 0)
+		return cli_usage_error(cli, &cli_cmd_revoke,
+		    "--device is for FIDO2 tokens, not with --piv");
 	if (nobb && cli_bb_given(&b))
 		return cli_usage_error(cli, &cli_cmd_revoke,
 		    "--no-bitbucket takes no Bitbucket options");

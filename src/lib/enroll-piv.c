@@ -383,6 +383,21 @@ authenticate(const struct ykssh_enroll_ui *ui, struct ykssh_piv *piv,
 	return ask_mgmt_key(ui, piv, ms);
 }
 
+struct ykssh_err *
+ykssh_enroll_piv_auth(const struct ykssh_enroll_ui *ui, struct ykssh_piv *piv,
+    const struct ykssh_piv_mgmt_status *ms, int *pin_usedp)
+{
+	struct ykssh_enroll_piv_opts o;
+	struct ykssh_enroll_piv_result r;
+	struct ykssh_err *err;
+
+	memset(&o, 0, sizeof(o));
+	memset(&r, 0, sizeof(r));
+	err = authenticate(ui, piv, &o, ms, &r);
+	*pin_usedp = r.pin_used;
+	return err;
+}
+
 static struct ykssh_err *
 write_file(struct ykssh_ctx *ctx, const char *path, const void *data,
     size_t len, int force, char **backupp)
@@ -398,9 +413,9 @@ write_file(struct ykssh_ctx *ctx, const char *path, const void *data,
 }
 
 /* PEM of the two DER certificates, slot attestation first. */
-static struct ykssh_err *
-chain_pem(const uint8_t *c, size_t clen, const uint8_t *f, size_t flen,
-    char **pemp, size_t *lenp)
+struct ykssh_err *
+ykssh_enroll_piv_chain_pem(const uint8_t *c, size_t clen, const uint8_t *f,
+    size_t flen, char **pemp, size_t *lenp)
 {
 	BIO *bio = NULL;
 	X509 *x = NULL;
@@ -474,8 +489,8 @@ make_key(struct ykssh_ctx *ctx, struct ykssh_piv *piv,
 	if ((err = ykssh_sshkey_fingerprint(r->key, &r->fingerprint)) !=
 	    NULL || (err = ykssh_sshkey_format_public(r->key, comment,
 	    &r->pub_line)) != NULL ||
-	    (err = chain_pem(cert, certlen, f9, f9len, &pem, &pemlen)) !=
-	    NULL)
+	    (err = ykssh_enroll_piv_chain_pem(cert, certlen, f9, f9len, &pem,
+	    &pemlen)) != NULL)
 		goto out;
 	if (asprintf(&line, "%s\n", r->pub_line) < 0) {
 		line = NULL;

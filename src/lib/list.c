@@ -10,6 +10,7 @@
 
 #include "ykssh/bitbucket.h"
 #include "ykssh/fido.h"
+#include "ykssh/piv.h"
 #include "ykssh/list.h"
 #include "ykssh/sshconfig.h"
 #include "ykssh/sshkey.h"
@@ -29,7 +30,8 @@ ykssh_list_problem_text(unsigned flag)
 	case YKSSH_LIST_NOT_REGISTERED:
 		return "not registered on Bitbucket: 'ykssh register' it";
 	case YKSSH_LIST_NOT_LOCAL:
-		return "on the token but not on this machine: 'ykssh recover'";
+		return "on the token but not on this machine: 'ykssh recover' "
+		    "(with --piv for a PIV card)";
 	case YKSSH_LIST_EXPIRING:
 		return "registration expires soon: 'ykssh register --expires' "
 		    "a new key, or re-register";
@@ -355,6 +357,52 @@ add_bitbucket(struct ykssh_list *l, struct ykssh_bb *bb, time_t now,
 	return err;
 }
 
+/* The keys in a PIV card's slots (no PIN needed). */
+static struct ykssh_err *
+add_token_piv(struct ykssh_ctx *ctx, struct ykssh_list *l,
+    const struct ykssh_list_opts *o)
+{
+	struct ykssh_piv *piv = NULL;
+	struct ykssh_piv_slot_key sk;
+	struct ykssh_list_item *it;
+	struct ykssh_err *err;
+	char *fp;
+	uint8_t slot;
+	size_t i;
+
+	if ((err = ykssh_piv_open(ctx, o->reader, &piv)) != NULL)
+		return err;
+	l->token_piv = 1;
+	if (asprintf(&l->token_model, "%s (PIV, %s)", ykssh_piv_model(piv),
+	    ykssh_piv_reader(piv)) < 0) {
+		l->token_model = NULL;
+		err = NOMEM();
+		goto out;
+	}
+	for (i = 0; i < l->n; i++)
+		l->items[i].on_token = 0;
+	for (i = 0; (slot = ykssh_piv_key_slot(i)) != 0; i++) {
+		if ((err = ykssh_piv_read_slot_key(piv, slot, NULL, 0,
+		    &sk)) != NULL)
+			break;
+		fp = NULL;
+		if (sk.key != NULL && (err = ykssh_sshkey_fingerprint(sk.key,
+		    &fp)) == NULL) {
+			if ((it = item_for(l, fp, sk.key)) == NULL)
+				err = NOMEM();
+			else
+				it->on_token = 1;
+		}
+		free(fp);
+		ykssh_piv_slot_key_clear(&sk);
+		if (err != NULL)
+			break;
+	}
+out:
+	ykssh_piv_close(piv);
+	return err;
+}
+
 static struct ykssh_err *
 add_token(struct ykssh_ctx *ctx, struct ykssh_list *l,
     const struct ykssh_list_opts *o)
@@ -397,7 +445,9 @@ judge(struct ykssh_list *l)
 			it->problems |= YKSSH_LIST_NO_FILES;
 		if (local && it->registered == 0)
 			it->problems |= YKSSH_LIST_NOT_REGISTERED;
-		if (it->on_token == 1 && it->stub_path == NULL)
+		/* A PIV key is here when its .pub is. */
+		if (it->on_token == 1 && it->stub_path == NULL &&
+		    (!l->token_piv || it->pub_path == NULL))
 			it->problems |= YKSSH_LIST_NOT_LOCAL;
 		if (local && it->stub_path != NULL && it->config_label == NULL)
 			it->problems |= YKSSH_LIST_NO_CONFIG;
@@ -428,7 +478,8 @@ ykssh_list(struct ykssh_ctx *ctx, const struct ykssh_list_opts *o,
 	if (o->bb != NULL && (err = add_bitbucket(l, o->bb, now,
 	    o->warn_days != 0 ? o->warn_days : WARN_DAYS)) != NULL)
 		goto out;
-	if (o->on_token && (err = add_token(ctx, l, o)) != NULL)
+	if (o->on_token && (err = o->piv ? add_token_piv(ctx, l, o) :
+	    add_token(ctx, l, o)) != NULL)
 		goto out;
 	judge(l);
 	*listp = l;

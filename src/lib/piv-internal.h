@@ -110,4 +110,17 @@ void *ykssh_piv_state(struct ykssh_piv *piv);	/* ykpiv_state * */
 uint8_t ykssh_piv_mgmt_alg_cached(const struct ykssh_piv *piv);
 void ykssh_piv_set_mgmt_alg(struct ykssh_piv *piv, uint8_t alg);
 
+/*
+ * A slot certificate (DER): its key as an SSH key (EC P-256/384, RSA-2048;
+ * *keyp NULL and UNSUPPORTED/INVALID_FORMAT otherwise), its algorithm, its
+ * subject, and whether it is the token's attestation of `slot` (subject
+ * "YubiKey PIV Attestation <slot>", signed by the key of the F9
+ * certificate f9, DER, NULL: never).  Errors: INVALID_FORMAT (not a
+ * certificate), UNSUPPORTED (a key ssh cannot use), NOMEM.
+ */
+struct ykssh_err *ykssh_piv_cert_parse(const uint8_t *der, size_t len,
+    uint8_t slot, const uint8_t *f9, size_t f9len, uint8_t *algp,
+    struct ykssh_sshkey **keyp, int *attestedp, char *subject,
+    size_t subjectlen) YKSSH_MUST_CHECK;
+
 #endif /* YKSSH_PIV_INTERNAL_H */

@@ -42,6 +42,8 @@ ykssh_recover_result_free(struct ykssh_recover_result *r)
 		free(k->pub_path);
 		free(k->backups[0]);
 		free(k->backups[1]);
+		free(k->backups[2]);
+		free(k->attestation_path);
 		ykssh_err_free(k->error);
 	}
 	free(r->keys);

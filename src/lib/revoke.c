@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Revocation; see revoke.h. */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -9,7 +10,10 @@
 #include <unistd.h>
 
 #include "ykssh/bitbucket.h"
+#include "enroll-internal.h"
+#include "ykssh/enroll.h"
 #include "ykssh/fido.h"
+#include "ykssh/piv.h"
 #include "ykssh/revoke.h"
 #include "ykssh/sshconfig.h"
 
@@ -96,7 +100,12 @@ name_is_label(const char *name, const char *label)
 		    label) < sizeof(want) && strcmp(name, want) == 0)
 			return 1;
 	}
-	return 0;
+	/* enroll --piv: id_piv_<slot>_<label>.pub */
+	return strncmp(name, "id_piv_", 7) == 0 && strlen(name) > 10 &&
+	    isxdigit((unsigned char)name[7]) &&
+	    isxdigit((unsigned char)name[8]) && name[9] == '_' &&
+	    (size_t)snprintf(want, sizeof(want), "%s.pub", label) <
+	    sizeof(want) && strcmp(name + 10, want) == 0;
 }
 
 /*
@@ -399,6 +408,87 @@ step_files(struct ykssh_revoke_report *r)
 	    YKSSH_REVOKE_ABSENT, removed ? NULL : "no key files", NULL);
 }
 
+/* The slot of the card holding the key with fingerprint fp, or 0. */
+static struct ykssh_err *
+find_slot(struct ykssh_piv *piv, const char *fp, uint8_t *slotp)
+{
+	struct ykssh_piv_slot_key sk;
+	struct ykssh_err *err;
+	char *kfp;
+	uint8_t slot;
+	size_t i;
+
+	*slotp = 0;
+	for (i = 0; *slotp == 0 && (slot = ykssh_piv_key_slot(i)) != 0;
+	    i++) {
+		if ((err = ykssh_piv_read_slot_key(piv, slot, NULL, 0,
+		    &sk)) != NULL)
+			return err;
+		kfp = NULL;
+		if (sk.key != NULL && (err = ykssh_sshkey_fingerprint(sk.key,
+		    &kfp)) != NULL) {
+			ykssh_piv_slot_key_clear(&sk);
+			return err;
+		}
+		if (kfp != NULL && strcmp(kfp, fp) == 0)
+			*slotp = slot;
+		free(kfp);
+		ykssh_piv_slot_key_clear(&sk);
+	}
+	return NULL;
+}
+
+static void
+step_token_piv(struct ykssh_ctx *ctx, const struct ykssh_revoke_opts *o,
+    struct ykssh_revoke_report *r)
+{
+	struct ykssh_piv *piv = NULL;
+	struct ykssh_piv_mgmt_status ms;
+	struct ykssh_enroll_ui ui;
+	struct ykssh_err *err;
+	const char *how = NULL;
+	char detail[320];
+	uint8_t slot = 0;
+	int pin_used;
+
+	if ((err = ykssh_piv_open(ctx, o->reader, &piv)) != NULL) {
+		if (ykssh_err_code(err) == YKSSH_ERR_DEVICE_NOT_FOUND) {
+			ykssh_err_free(err);
+			set_step(r, YKSSH_REVOKE_TOKEN, YKSSH_REVOKE_PENDING,
+			    "no PIV card: when it is found, run 'ykssh revoke "
+			    "--on-token --piv' with the fingerprint", NULL);
+		} else
+			set_step(r, YKSSH_REVOKE_TOKEN, YKSSH_REVOKE_FAILED,
+			    NULL, err);
+		return;
+	}
+	if ((err = find_slot(piv, r->fingerprint, &slot)) != NULL)
+		goto out;
+	if (slot == 0) {
+		snprintf(detail, sizeof(detail), "no PIV slot of the card in "
+		    "%s holds that key", ykssh_piv_reader(piv));
+		set_step(r, YKSSH_REVOKE_TOKEN, YKSSH_REVOKE_ABSENT, detail,
+		    NULL);
+		goto out;
+	}
+	memset(&ui, 0, sizeof(ui));
+	ui.get_pin = o->get_pin;
+	ui.arg = o->arg;
+	if ((err = ykssh_piv_mgmt_status(piv, &ms)) != NULL ||
+	    (err = ykssh_enroll_piv_auth(&ui, piv, &ms, &pin_used)) != NULL ||
+	    (err = ykssh_piv_delete_key(piv, slot, &how)) != NULL)
+		goto out;
+	snprintf(detail, sizeof(detail), "slot %02x of the card in %s: key "
+	    "%s, certificate removed", slot, ykssh_piv_reader(piv), how);
+	set_step(r, YKSSH_REVOKE_TOKEN, YKSSH_REVOKE_DONE, detail, NULL);
+out:
+	if (err != NULL)
+		set_step(r, YKSSH_REVOKE_TOKEN, YKSSH_REVOKE_FAILED, NULL,
+		    slot != 0 ? YKSSH_ERR_WRAP(err, "the key is still in "
+		    "slot %02x", slot) : err);
+	ykssh_piv_close(piv);
+}
+
 static void
 step_token(struct ykssh_ctx *ctx, const struct ykssh_revoke_opts *o,
     struct ykssh_revoke_report *r, int sk)
@@ -412,11 +502,7 @@ step_token(struct ykssh_ctx *ctx, const struct ykssh_revoke_opts *o,
 	if (!o->on_token)
 		return;
 	if (!sk) {
-		set_step(r, YKSSH_REVOKE_TOKEN, YKSSH_REVOKE_FAILED, NULL,
-		    ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_UNSUPPORTED, "not a "
-		    "FIDO2 key: ykssh cannot delete a PIV slot's key yet"),
-		    "on firmware 5.7, 'ykman piv keys delete SLOT'; else "
-		    "overwrite the slot with 'ykssh enroll --piv --force'"));
+		step_token_piv(ctx, o, r);
 		return;
 	}
 	if ((err = ykssh_fido_open(ctx, o->devices, o->ndevices, &dev)) !=
@@ -520,7 +606,7 @@ ykssh_revoke(struct ykssh_ctx *ctx, const struct ykssh_revoke_opts *o,
 	step_bitbucket(o, r);
 	step_config(ctx, config, r, &pl);
 	step_files(r);
-	step_token(ctx, o, r, sk);
+	step_token(ctx, o, r, sk && !o->piv);
 	*reportp = r;
 	r = NULL;
 out:

@@ -125,5 +125,54 @@ class DemoTest(unittest.TestCase):
             shutil.rmtree(d)
 
 
+@unittest.skipUnless(os.geteuid() == 0, "ykssh demo --piv needs root")
+class DemoPivTest(DemoTest):
+    """ykssh demo --piv: the software PIV card in its private pcscd."""
+
+    def setUp(self):
+        global NAMES
+        self.addCleanup(setattr, sys.modules[__name__], "NAMES", NAMES)
+        NAMES = NAMES + ("pivsim", "pcscd")
+
+    def test_full_demo_on_a_terminal(self):
+        rc, out = run_in_pty([YKSSH, "demo", "--piv"])
+        self.assertEqual(rc, 0, out)
+        for n in range(1, 7):
+            self.assertIn("[%d/6]" % n, out)
+        self.assertIn("Created ECDSA key in PIV slot 9a", out)
+        self.assertIn("registered on Bitbucket Cloud", out)
+        self.assertIn("PKCS11Provider /usr/lib/x86_64-linux-gnu/"
+                      "libykcs11.so", out)
+        self.assertRegex(out, r"[0-9a-f]+\.\.[0-9a-f]+ +HEAD -> main")
+        self.assertIn("Hello from ykssh demo", out)
+        self.assertIn("every process the demo started are gone", out)
+        self.assert_nothing_left(out)
+
+    def test_ctrl_c_midway_leaves_nothing(self):
+        rc, out = run_in_pty([YKSSH, "demo", "--piv"],
+                             interrupt_at="ykssh enroll --piv")
+        self.assertEqual(rc, 130, out)
+        self.assertIn("interrupted; cleaning up", out)
+        self.assertNotIn("[5/6]", out)
+        self.assert_nothing_left(out)
+
+    # The installed-binary check is the same as for FIDO2: not repeated.
+    test_installed_binary_refuses_with_a_hint = None
+
+
+class DemoPivNotRoot(unittest.TestCase):
+    def test_needs_root_says_so(self):
+        """Without root the demo says why and what to run instead."""
+        import subprocess
+        p = subprocess.run(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+             YKSSH, "demo", "--piv"] if os.geteuid() == 0 else
+            [YKSSH, "demo", "--piv"], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, timeout=60)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("needs root", p.stderr)
+        self.assertIn("'ykssh demo' (FIDO2)", p.stderr)
+
+
 if __name__ == "__main__":
     unittest.main(argv=[sys.argv[0], "-v"])

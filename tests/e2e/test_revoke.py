@@ -169,9 +169,11 @@ class TestRevoke(RevokeTest):
                          ["id_ed25519_sk_rk_other",
                           "id_ed25519_sk_rk_other.pub"])
 
-    def test_piv_style_key_token_step_unsupported(self):
-        # A key that is not FIDO2 (as a PIV key's .pub): everything but
-        # the token is revoked; the token step says what to do instead.
+    def test_piv_style_key_without_card_token_step_pending(self):
+        # A key that is not FIDO2 (as a PIV key's .pub): the token step is
+        # the PIV card's; with no card (no PC/SC service here) everything
+        # but the token is revoked and the token step waits (exit 69).
+        # The PIV card itself: tests/e2e/test_piv_lifecycle.py.
         ssh = os.path.join(self.home, ".ssh")
         os.makedirs(ssh, mode=0o700)
         key = os.path.join(ssh, "id_piv")
@@ -182,20 +184,22 @@ class TestRevoke(RevokeTest):
         p = self.ykssh("config", "apply", "--label", "piv", "--key-id", fp,
                        "--identity-file", key + ".pub", "--no-ssh-check")
         self.assertEqual(p.returncode, 0, p.stderr)
-        p = self.revoke("piv", "--no-bitbucket", "--on-token", "--device",
-                        self.device())
-        self.assertEqual(p.returncode, 80, p.stderr)
+        env = self.env(PCSCLITE_CSOCK_NAME=os.path.join(self.tmp,
+                                                        "no-pcscd"))
+        p = self.revoke("piv", "--no-bitbucket", "--on-token", env=env)
+        self.assertEqual(p.returncode, 69, p.stderr)
         out = json.loads(p.stdout)
         self.assertEqual(out["fingerprint"], fp)
         self.assertEqual({k: v["state"] for k, v in out["steps"].items()},
                          {"bitbucket": "skipped", "config": "done",
-                          "files": "done", "token": "failed"})
-        self.assertEqual(out["steps"]["token"]["error"],
-                         "YKSSH_ERR_UNSUPPORTED")
-        self.assertIn("ykman piv keys delete",
-                      out["steps"]["token"]["hint"])
+                          "files": "done", "token": "pending"})
+        self.assertIn("no PIV card", out["steps"]["token"]["detail"])
         self.assertEqual(os.listdir(ssh), [n for n in os.listdir(ssh)
                                            if not n.startswith("id_piv")])
+        # --device names a FIDO2 token: not with --piv.
+        p = self.revoke(fp, "--no-bitbucket", "--on-token", "--piv",
+                        "--device", self.device(), env=env)
+        self.assertEqual(p.returncode, 64, p.stderr)
 
     def test_unknown_key_and_usage(self):
         p = self.revoke("nosuch", "--no-bitbucket")

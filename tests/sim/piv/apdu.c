@@ -185,6 +185,11 @@ dispatch(struct pivsim *c, uint8_t ins, uint8_t p1, uint8_t p2,
 		return (cmd_get_data(c, p1, p2, data, len));
 	case 0xdb:
 		return (cmd_put_data(c, p1, p2, data, len));
+	case 0xf6:
+		/* MOVE KEY / DELETE KEY: firmware 5.7 and later only. */
+		if (c->profile != PIVSIM_PROFILE_57)
+			return (SW_INS_UNSUPPORTED);
+		return (cmd_move_key(c, p1, p2));
 	case 0xf7:
 		return (cmd_metadata(c, p2));
 	case 0xf8:

@@ -600,3 +600,35 @@ cmd_metadata(struct pivsim *c, uint8_t p2)
 	c->out_len = b.len;
 	return (SW_OK);
 }
+
+/*
+ * MOVE KEY (P1 = destination slot, P2 = source slot) and DELETE KEY (P1 =
+ * FF): needs the management key; the attestation slot F9 is neither
+ * source nor destination; an empty source is 6A88, an occupied
+ * destination is replaced (as on the card).
+ */
+uint16_t
+cmd_move_key(struct pivsim *c, uint8_t to, uint8_t from)
+{
+	int	fi, ti;
+
+	if (!c->mgm_ok)
+		return (SW_SECURITY);
+	if ((fi = slot_index(from)) < 0 || from == SLOT_ATTEST ||
+	    (to != 0xff && ((ti = slot_index(to)) < 0 || to == SLOT_ATTEST ||
+	    to == from)))
+		return (SW_INCORRECT_P1P2);
+	if (c->keys[fi].slot == 0)
+		return (SW_REF_NOT_FOUND);
+	if (to == 0xff) {
+		key_clear(&c->keys[fi]);
+		c->dirty = 1;
+		return (SW_OK);
+	}
+	key_clear(&c->keys[ti]);
+	c->keys[ti] = c->keys[fi];
+	c->keys[ti].slot = to;
+	memset(&c->keys[fi], 0, sizeof(c->keys[fi]));	/* moved, not freed */
+	c->dirty = 1;
+	return (SW_OK);
+}

@@ -196,4 +196,7 @@ int	obj_id_valid(uint32_t);
 int	attest_factory(struct pivsim *);
 uint16_t cmd_attest(struct pivsim *, uint8_t);
 
+/* keys.c: MOVE KEY / DELETE KEY (INS F6, firmware 5.7) */
+uint16_t cmd_move_key(struct pivsim *, uint8_t, uint8_t);
+
 #endif /* PIVSIM_INTERNAL_H */
