@@ -695,30 +695,16 @@ step_switch(struct run *ru)
 	return NULL;
 }
 
-/* Step 7: the entry names the new key. */
+/* Step 7: the entry names the new key (the same file name). */
 static struct ykssh_err *
 step_config(struct run *ru)
 {
-	struct ykssh_sshconfig_entry se;
-	struct ykssh_sshconfig_opts so;
 	struct ykssh_sshconfig_report *rep = NULL;
 	struct ykssh_err *err;
 
 	progress(ru, YKSSH_ROTATE_CONFIG, ru->config);
-	memset(&se, 0, sizeof(se));
-	se.kind = YKSSH_SSHCONFIG_FIDO2;
-	se.label = ru->j.label;
-	se.key_id = ru->j.new_fp;
-	se.host = ru->e.host;
-	se.hostname = ru->e.hostname;
-	se.port = ru->e.port;
-	se.user = ru->e.user;
-	se.identity_file = ru->e.identity;
-	se.persist = ru->e.persist;
-	memset(&so, 0, sizeof(so));
-	so.name = "~/.ssh/config";
-	so.ssh_path = ru->o->ssh_path;
-	err = ykssh_sshconfig_apply_file(ru->ctx, ru->config, &se, &so, &rep);
+	err = ykssh_sshconfig_set_key_id_file(ru->ctx, ru->config,
+	    ru->j.label, ru->j.new_fp, &rep);
 	ykssh_sshconfig_report_free(rep);
 	if (err != NULL)
 		return YKSSH_ERR_WRAP(err, "cannot update the entry \"%s\"",
