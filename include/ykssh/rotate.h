@@ -14,8 +14,10 @@
  *	registered	the new key registered with Bitbucket
  *	proven		ssh logged in with the new key alone (ssh -T style)
  *	backed-up	the old files hard-linked to <stub>.old[.N](.pub)
+ *	pub-cleared	the old .pub removed (ssh then reads the public key
+ *			from the stub: stub and .pub never disagree)
  *	stub-switched	the new stub renamed over the old one
- *	pub-switched	the new .pub renamed over the old one
+ *	pub-switched	the new .pub renamed into place
  *	config		the config entry names the new key's fingerprint
  *	old-removed	the old key deleted from Bitbucket
  *	token		the old resident credential deleted (opts.on_token)
@@ -43,6 +45,7 @@ enum ykssh_rotate_step {
 	YKSSH_ROTATE_REGISTERED,
 	YKSSH_ROTATE_PROVEN,
 	YKSSH_ROTATE_BACKED_UP,
+	YKSSH_ROTATE_PUB_CLEARED,
 	YKSSH_ROTATE_STUB_SWITCHED,
 	YKSSH_ROTATE_PUB_SWITCHED,
 	YKSSH_ROTATE_CONFIG,

@@ -87,7 +87,8 @@ on_progress(void *arg, enum ykssh_rotate_step step, const char *detail)
 	static const char *what[] = {
 		NULL, "reading the old key", "making the new key",
 		"registering the new key", "proving the new key with ssh to",
-		"keeping the old files as", "moving the new stub to",
+		"keeping the old files as", "removing the old .pub",
+		"moving the new stub to",
 		"moving the new .pub to", "updating", "removing the old key "
 		"from Bitbucket:", "deleting the old key from the token:"
 	};

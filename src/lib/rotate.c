@@ -24,7 +24,7 @@
 
 static const char *step_names[] = {
 	"none", "planned", "enrolled", "registered", "proven", "backed-up",
-	"stub-switched", "pub-switched", "config", "old-removed", "token",
+	"pub-cleared", "stub-switched", "pub-switched", "config", "old-removed", "token",
 	"done"
 };
 
@@ -680,6 +680,19 @@ step_switch(struct run *ru)
 		    (err = record(ru, YKSSH_ROTATE_BACKED_UP)) != NULL)
 			return err;
 	}
+	/*
+	 * ssh takes the public key from the .pub when there is one and
+	 * refuses a stub that does not match it: the old .pub goes first, so
+	 * that at every moment ssh finds one key, old or new, whole.
+	 */
+	if (j->step < YKSSH_ROTATE_PUB_CLEARED) {
+		progress(ru, YKSSH_ROTATE_PUB_CLEARED, j->pub);
+		if (unlink(j->pub) != 0 && errno != ENOENT)
+			return YKSSH_ERRNO(YKSSH_ERR_SYSTEM, "cannot remove %s",
+			    j->pub);
+		if ((err = record(ru, YKSSH_ROTATE_PUB_CLEARED)) != NULL)
+			return err;
+	}
 	if (j->step < YKSSH_ROTATE_STUB_SWITCHED) {
 		progress(ru, YKSSH_ROTATE_STUB_SWITCHED, j->stub);
 		if ((err = rename_once(j->new_stub, j->stub)) != NULL ||
@@ -819,6 +832,7 @@ describe(struct run *ru)
 		break;
 	case YKSSH_ROTATE_PROVEN:
 	case YKSSH_ROTATE_BACKED_UP:
+	case YKSSH_ROTATE_PUB_CLEARED:
 		b = asprintf(&r->new_state, "registered and %s; files %s, "
 		    "not yet in use", j->no_check ? "not checked (--no-check)"
 		    : "proven by a login", j->new_stub);
@@ -891,7 +905,10 @@ abort_rotation(struct run *ru)
 			    "from Bitbucket");
 		ykssh_err_free(err);
 	}
-	/* The backups are links of the old files, still in place. */
+	/* The backups are links of the old files (the .pub maybe gone). */
+	if (!exists(j->pub) && exists(j->backup_pub) &&
+	    (err = link_once(j->backup_pub, j->pub)) != NULL)
+		return err;
 	for (i = j->step >= YKSSH_ROTATE_BACKED_UP ? 4 : 2; i-- > 0;)
 		if (unlink(paths[i]) != 0 && errno != ENOENT)
 			return YKSSH_ERRNO(YKSSH_ERR_SYSTEM, "cannot remove %s",
