@@ -9,7 +9,7 @@ _ykssh()
 	_init_completion || return
 
 	local global="--json --verbose --quiet --help --version -v -q -h -V"
-	local commands="enroll list recover register revoke config demo help version"
+	local commands="enroll list recover register revoke rotate config demo help version"
 
 	cmd=
 	for ((i = 1; i < cword; i++)); do
@@ -83,6 +83,18 @@ _ykssh()
 	revoke)
 		COMPREPLY=($(compgen -W "--on-token --device --no-bitbucket
 		    --force --bitbucket-url --api-url --cacert --token-file
+		    $global" -- "$cur")) ;;
+	rotate)
+		case $prev in
+		--type)
+			COMPREPLY=($(compgen -W "ed25519-sk ecdsa-sk" -- "$cur"))
+			return ;;
+		esac
+		COMPREPLY=($(compgen -W "--type --resident --no-resident
+		    --verify-required --no-verify-required --touch-required
+		    --no-touch-required --user --expires --no-expires
+		    --on-token --device --no-check --check-user --abort
+		    --bitbucket-url --api-url --cacert --token-file
 		    $global" -- "$cur")) ;;
 	config)
 		if [[ $cword -eq $((i + 1)) ]]; then

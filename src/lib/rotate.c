@@ -24,8 +24,8 @@
 
 static const char *step_names[] = {
 	"none", "planned", "enrolled", "registered", "proven", "backed-up",
-	"pub-cleared", "stub-switched", "pub-switched", "config", "old-removed", "token",
-	"done"
+	"pub-cleared", "stub-switched", "pub-switched", "config",
+	"old-removed", "token", "done"
 };
 
 const char *
