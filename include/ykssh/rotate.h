@@ -13,7 +13,8 @@
  *			ones (<stub>.new, <stub>.new.pub)
  *	registered	the new key registered with Bitbucket
  *	proven		ssh logged in with the new key alone (ssh -T style)
- *	backed-up	the old files hard-linked to <stub>.old[.N](.pub)
+ *	backed-up	the old files hard-linked to <stub>.old[.N] and
+ *			<stub>.pub.old[.N]
  *	pub-cleared	the old .pub removed (ssh then reads the public key
  *			from the stub: stub and .pub never disagree)
  *	stub-switched	the new stub renamed over the old one

@@ -377,8 +377,9 @@ backup_names(struct ykssh_rotate_journal *j)
 		free(j->backup_stub);
 		free(j->backup_pub);
 		j->backup_stub = j->backup_pub = NULL;
+		/* Not *.pub: 'ykssh list' is not about retired keys. */
 		if (asprintf(&j->backup_stub, "%s.old%s", j->stub, sfx) < 0 ||
-		    asprintf(&j->backup_pub, "%s.pub", j->backup_stub) < 0) {
+		    asprintf(&j->backup_pub, "%s.old%s", j->pub, sfx) < 0) {
 			j->backup_stub = j->backup_pub = NULL;
 			return YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
 		}

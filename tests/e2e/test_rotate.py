@@ -140,6 +140,12 @@ class TestRotate(RotateTest):
                          r["fingerprint"])
         self.assertEqual(self.fingerprint(out["old_public_key_file"]),
                          r["fingerprint"])
+        # 'ykssh list' sees one key, the new one, with nothing wrong (the
+        # retired key's files are not taken for a live key).
+        p = self.ykssh("list", *self.server_args())
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual([(k["fingerprint"], k["problems"]) for k in
+                          json.loads(p.stdout)["keys"]], [(new_fp, [])])
         # Options can change: ecdsa-sk this time, no expiry.
         p = self.rotate("--type", "ecdsa-sk", "--no-expires")
         self.assertEqual(p.returncode, 0, p.stderr)
