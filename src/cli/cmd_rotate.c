@@ -85,7 +85,7 @@ static void
 on_progress(void *arg, enum ykssh_rotate_step step, const char *detail)
 {
 	static const char *what[] = {
-		NULL, "reading the old key", "making the new key",
+		NULL, "reading the old key of", "making the new key",
 		"registering the new key", "proving the new key with ssh to",
 		"keeping the old files as", "removing the old .pub",
 		"moving the new stub to",
@@ -303,7 +303,9 @@ cmd_rotate(struct cli *cli, int argc, char **argv)
 			if (r->done != YKSSH_ROTATE_NONE)
 				cli_warn(cli, "not finished (step %s "
 				    "recorded in %s): once the cause is "
-				    "fixed, run 'ykssh rotate %s' again",
+				    "fixed, run the same command again "
+				    "(or 'ykssh rotate --abort %s' before "
+				    "the switch)",
 				    ykssh_rotate_step_name(r->done),
 				    r->journal, r->label);
 		}

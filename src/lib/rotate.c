@@ -622,6 +622,10 @@ step_check(struct run *ru)
 		return record(ru, YKSSH_ROTATE_PROVEN);
 	}
 	progress(ru, YKSSH_ROTATE_PROVEN, ru->e.host);
+	/* ssh's own "Confirm user presence" goes to the captured stderr. */
+	if (j->new_flags & YKSSH_SK_USER_PRESENCE_REQD)
+		ykssh_ctx_notice(ru->ctx, YKSSH_NOTICE_TOUCH,
+		    "security key (ssh logs in with the new key)");
 	free(ru->r->check_detail);
 	ru->r->check_detail = NULL;
 	if ((err = ykssh_rotate_check_login(ru->o->ssh_path, ru->config,
@@ -985,7 +989,8 @@ ykssh_rotate(struct ykssh_ctx *ctx, const struct ykssh_rotate_opts *o,
 	ru.r->resumed = found;
 	if (found) {
 		ru.r->done = ru.j.step;
-		ru.j.on_token |= o->on_token;
+		/* Options of the run, not of the key: this run's. */
+		ru.j.on_token = o->on_token;
 		ru.j.no_check = o->no_check;
 	} else if (o->abort) {
 		err = ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_FILE_NOT_FOUND, "no "

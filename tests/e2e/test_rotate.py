@@ -41,11 +41,11 @@ class RotateTest(RevokeTest):
         self.ssh_overrides()
         return json.loads(p.stdout)
 
-    def rotate(self, *args, kill=None, env=None):
+    def rotate(self, *args, kill=None, env=None, device=None):
         env = dict(env or self.env())
         if kill is not None:
             env["YKSSH_TEST_ROTATE_KILL_AFTER"] = kill
-        return self.ykssh("rotate", "--device", self.device(),
+        return self.ykssh("rotate", "--device", device or self.device(),
                           "--check-user", self.bb.login,
                           *(self.server_args() + list(args) + ["work"]),
                           env=env)
@@ -194,7 +194,7 @@ class TestRotate(RotateTest):
         self.assertIn("refused the new key", p.stderr)
         self.assertIn("old key %s: in use" % r["fingerprint"], p.stderr)
         self.assertIn("refused by its ssh server", p.stderr)
-        self.assertIn("run 'ykssh rotate work' again", p.stderr)
+        self.assertIn("run the same command again", p.stderr)
         # The old key still works, alone and through the config.
         c = self.push_with(old)
         self.assertEqual(c.returncode, 0, c.stderr)
@@ -252,6 +252,19 @@ class TestRotate(RotateTest):
         self.assertEqual(self.resident_rps(), ["ssh:work"])
         before = self.resident_users()
         self.assertEqual(len(before), 1)
+        # Killed once the old key left Bitbucket; then the token is not
+        # there: the old key is gone from Bitbucket, still on the token,
+        # and the new one works.
+        p = self.rotate("--on-token", env=env, kill="old-removed")
+        self.assertEqual(p.returncode, -9, p.stderr)
+        p = self.rotate("--on-token", env=env, device="udp://127.0.0.1:%d"
+                        "?local=0" % e2elib.free_port())
+        self.assertEqual(p.returncode, 69, p.stderr)
+        self.assertIn("the token still has it", p.stderr)
+        users = self.resident_users()
+        self.assertEqual(len(users), 2)     # the old and the new key
+        self.assertIn(before[0], users)
+        self.config_pushes()
         p = self.rotate("--on-token", env=env)
         self.assertEqual(p.returncode, 0, p.stderr)
         out = json.loads(p.stdout)
