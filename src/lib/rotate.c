@@ -397,8 +397,10 @@ plan(struct run *ru)
 	const struct ykssh_rotate_opts *o = ru->o;
 	struct ykssh_rotate_journal *j = &ru->j;
 	struct ykssh_sshkey *old = NULL;
+	struct ykssh_bb_server *srv = NULL;
 	struct ykssh_err *err = NULL;
 	enum ykssh_keytype type;
+	const char *warning;
 	char *fp = NULL;
 	uint8_t f;
 
@@ -470,6 +472,16 @@ plan(struct run *ru)
 		f = (uint8_t)((f & ~YKSSH_SK_USER_PRESENCE_REQD) |
 		    (o->no_touch_required ? 0 : YKSSH_SK_USER_PRESENCE_REQD));
 	j->new_flags = f;
+	if (o->user != NULL && !(f & YKSSH_SK_RESIDENT_KEY)) {
+		err = ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_USAGE, "--user is for "
+		    "resident keys, and the new key of \"%s\" is not one",
+		    o->label), "add --resident, or drop --user");
+		goto out;
+	}
+	/* What the server takes, known before the token is touched. */
+	if ((err = ykssh_bb_server_info(o->bb, &srv)) != NULL ||
+	    (err = ykssh_bb_check_key(srv, type, f, &warning)) != NULL)
+		goto out;
 	if ((j->new_type = strdup(ykssh_sshkey_type_name(type))) == NULL ||
 	    (j->new_application = strdup(ykssh_sshkey_application(old))) ==
 	    NULL) {
@@ -496,6 +508,7 @@ plan(struct run *ru)
 	    old_expiry(o->bb, j->old_fp);
 	j->on_token = o->on_token;
 out:
+	ykssh_bb_server_free(srv);
 	free(fp);
 	ykssh_sshkey_free(old);
 	return err;
