@@ -41,14 +41,15 @@ class RotateTest(RevokeTest):
         self.ssh_overrides()
         return json.loads(p.stdout)
 
-    def rotate(self, *args, kill=None, env=None, device=None):
-        env = dict(env or self.env())
+    def rotate(self, *args, kill=None, env=None, device=None,
+               product="cloud"):
+        env = dict(env or self.env(product))
         if kill is not None:
             env["YKSSH_TEST_ROTATE_KILL_AFTER"] = kill
         return self.ykssh("rotate", "--device", device or self.device(),
                           "--check-user", self.bb.login,
-                          *(self.server_args() + list(args) + ["work"]),
-                          env=env)
+                          *(self.server_args(product) + list(args) +
+                            ["work"]), env=env)
 
     def keep(self, stub):
         """A copy of a stub, to try it after it is gone."""
@@ -154,6 +155,28 @@ class TestRotate(RotateTest):
         self.assertEqual(out["expires_days"], 0)
         self.assertTrue(out["old_stub"].endswith(".old.2"), out)
         self.assert_rotated(r["stub"], new_fp, self.keep(out["old_stub"]))
+
+    def test_data_center_keeps_expiry(self):
+        p = self.enroll("dc", "--label", "work", "--expires", "7")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        r = json.loads(p.stdout)
+        self.ssh_overrides(cloud_host=False)
+        p = self.rotate(product="dc")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        out = json.loads(p.stdout)
+        self.assertEqual(out["expires_days"], 7)
+        self.assertIn("Authenticated to 127.0.0.1", out["check"])
+        keys = self.bb.keys()["dc"]
+        self.assertEqual([(k["fingerprint"], k["expiryDays"]) for k in keys],
+                         [(out["new_fingerprint"].split(":", 1)[1], 7)])
+        url = "ssh://%s@127.0.0.1:%d%s" % (self.bb.login, self.bb.ssh_port,
+                                          self.bb.repo)
+        c = self.clone_and_push(url)
+        self.assertEqual(c.returncode, 0, c.stderr)
+        c = self.push_with(self.keep(out["old_stub"]))
+        self.assertNotEqual(c.returncode, 0)
+        self.assertIn("Permission denied", c.stderr)
+        self.assertNotEqual(r["fingerprint"], out["new_fingerprint"])
 
     def test_killed_at_every_step_converges(self):
         r = self.start()
