@@ -84,7 +84,10 @@ struct ykssh_rotate_opts {
 	const char	*ssh_path;	/* NULL: "ssh" */
 	int		 abort;		/* undo an unfinished rotation */
 	const struct ykssh_enroll_ui *ui;	/* PIN and questions */
-	/* Progress: called as each step starts (may be NULL). */
+	/*
+	 * Progress: called as each step starts (may be NULL); step NONE
+	 * with the journal's path when an unfinished rotation resumes.
+	 */
 	void		(*progress)(void *arg, enum ykssh_rotate_step step,
 			    const char *detail);
 	void		*arg;

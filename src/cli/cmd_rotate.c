@@ -94,6 +94,10 @@ on_progress(void *arg, enum ykssh_rotate_step step, const char *detail)
 	};
 	const struct cli *cli = arg;
 
+	if (step == YKSSH_ROTATE_NONE) {
+		cli_info(cli, "resuming the rotation recorded in %s", detail);
+		return;
+	}
 	if ((size_t)step < sizeof(what) / sizeof(what[0]) &&
 	    what[step] != NULL)
 		cli_info(cli, "%s %s", what[step], detail != NULL ? detail :
@@ -113,7 +117,7 @@ print_json(const struct cli *cli, const struct ykssh_rotate_report *r)
 {
 	return cli_print_json(cli, json_pack("{s:s, s:s, s:s?, s:s, s:s,"
 	    " s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:I, s:b, s:s?, s:s?,"
-	    " s:s, s:s, s:s}",
+	    " s:s, s:s, s:s, s:b}",
 	    "label", r->label,
 	    "old_fingerprint", r->old_fingerprint,
 	    "new_fingerprint", r->new_fingerprint,
@@ -135,7 +139,8 @@ print_json(const struct cli *cli, const struct ykssh_rotate_report *r)
 	    "absent" : NULL,
 	    "step", ykssh_rotate_step_name(r->done),
 	    "old_key", r->old_state,
-	    "new_key", r->new_state));
+	    "new_key", r->new_state,
+	    "resumed", r->resumed));
 }
 
 static void

@@ -1001,6 +1001,7 @@ ykssh_rotate(struct ykssh_ctx *ctx, const struct ykssh_rotate_opts *o,
 		goto out;
 	ru.r->resumed = found;
 	if (found) {
+		progress(&ru, YKSSH_ROTATE_NONE, ru.journal);
 		ru.r->done = ru.j.step;
 		/* Options of the run, not of the key: this run's. */
 		ru.j.on_token = o->on_token;

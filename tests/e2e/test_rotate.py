@@ -123,6 +123,7 @@ class TestRotate(RotateTest):
         self.assertEqual(out["old_fingerprint"], r["fingerprint"])
         self.assertEqual(out["stub"], r["stub"])
         self.assertEqual(out["step"], "done")
+        self.assertFalse(out["resumed"])
         self.assertTrue(out["checked"])
         self.assertIn("Authenticated to", out["check"])
         # Same kind and options as the old key; its lifetime kept.
@@ -195,6 +196,9 @@ class TestRotate(RotateTest):
                     out = json.loads(p.stdout)
                     self.assertEqual(out["old_fingerprint"], old_fp)
                     self.assertEqual(out["step"], "done")
+                    # Nothing was recorded before the first step's kill.
+                    self.assertEqual(out["resumed"],
+                                     point != "planned/unrecorded")
                     old_fp = self.assert_rotated(stub, old_fp, old)
                     self.assertEqual(out["new_fingerprint"], old_fp)
 
