@@ -157,8 +157,9 @@ print_human(const struct cli *cli, const struct ykssh_rotate_report *r)
 	    r->new_type)));
 	fprintf(cli->out, "  key stub     %s\n", r->stub_path);
 	fprintf(cli->out, "  public key   %s\n", r->pub_path);
-	fprintf(cli->out, "  checked      %s\n", r->checked ?
-	    r->check_detail : "no (--no-check)");
+	fprintf(cli->out, "  checked      %s\n", !r->checked ?
+	    "no (--no-check)" : r->check_detail != NULL ? r->check_detail :
+	    "yes, before the interruption");
 	if (r->expires_days > 0)
 		fprintf(cli->out, "  expires      in %u days\n",
 		    r->expires_days);

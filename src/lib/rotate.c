@@ -896,6 +896,7 @@ fill_report(struct run *ru)
 #undef DUP
 	r->new_flags = j->new_flags;
 	r->old_flags = j->old_flags;
+	r->checked = r->done >= YKSSH_ROTATE_PROVEN && !j->no_check;
 	r->expires_days = j->expires_days;
 	return describe(ru);
 }
@@ -1005,7 +1006,9 @@ ykssh_rotate(struct ykssh_ctx *ctx, const struct ykssh_rotate_opts *o,
 		ru.r->done = ru.j.step;
 		/* Options of the run, not of the key: this run's. */
 		ru.j.on_token = o->on_token;
-		ru.j.no_check = o->no_check;
+		/* Once proven (or not), the journal says which. */
+		if (ru.j.step < YKSSH_ROTATE_PROVEN)
+			ru.j.no_check = o->no_check;
 	} else if (o->abort) {
 		err = ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_FILE_NOT_FOUND, "no "
 		    "unfinished rotation of \"%s\" to abort", o->label),

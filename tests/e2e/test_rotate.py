@@ -199,6 +199,7 @@ class TestRotate(RotateTest):
                     # Nothing was recorded before the first step's kill.
                     self.assertEqual(out["resumed"],
                                      point != "planned/unrecorded")
+                    self.assertTrue(out["checked"])
                     old_fp = self.assert_rotated(stub, old_fp, old)
                     self.assertEqual(out["new_fingerprint"], old_fp)
 
@@ -270,6 +271,27 @@ class TestRotate(RotateTest):
         p = self.rotate()
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assert_rotated(r["stub"], r["fingerprint"], old)
+
+    def test_no_check_when_asked(self):
+        r = self.start()
+        old = self.keep(r["stub"])
+        closed = e2elib.free_port()
+        self.set_port(self.bb.ssh_port, closed)
+        p = self.rotate("--no-check")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        out = json.loads(p.stdout)
+        self.assertFalse(out["checked"])
+        self.assertIsNone(out["check"])
+        self.set_port(closed, self.bb.ssh_port)
+        self.assert_rotated(r["stub"], r["fingerprint"], old)
+
+    def set_port(self, old, new):
+        """Where the test's own lines send bitbucket.org."""
+        with open(self.ssh_config()) as f:
+            text = f.read()
+        self.assertIn("Port %d\n" % old, text)
+        with open(self.ssh_config(), "w") as f:
+            f.write(text.replace("Port %d\n" % old, "Port %d\n" % new))
 
     def test_resident_on_token(self):
         self.askpass.set(pin=PIN, confirm=True)   # ykssh offers a PIN
