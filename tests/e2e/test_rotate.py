@@ -27,7 +27,8 @@ import e2elib  # noqa: E402
 from test_revoke import PIN, RevokeTest  # noqa: E402
 
 STEPS = ("planned", "enrolled", "registered", "proven", "backed-up",
-         "pub-cleared", "stub-switched", "pub-switched", "config", "old-removed", "token")
+         "pub-cleared", "stub-switched", "pub-switched", "config",
+         "old-removed", "token")
 
 
 class RotateTest(RevokeTest):
