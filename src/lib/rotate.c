@@ -69,16 +69,12 @@ ykssh_rotate_report_free(struct ykssh_rotate_report *r)
 	free(r);
 }
 
-/* The config entry of the label, as ykssh wrote it. */
+/* What rotation needs of the label's config entry. */
 struct entry {
 	char		*key_id;
-	char		*host;
-	char		*hostname;
-	char		*user;
+	char		*host;		/* for the login check */
 	char		*identity;	/* as written ("~/..." or absolute) */
-	char		*pkcs11;
-	char		*persist;
-	unsigned	 port;
+	char		*pkcs11;	/* a PIV entry */
 };
 
 static void
@@ -86,11 +82,8 @@ entry_clear(struct entry *e)
 {
 	free(e->key_id);
 	free(e->host);
-	free(e->hostname);
-	free(e->user);
 	free(e->identity);
 	free(e->pkcs11);
-	free(e->persist);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -132,7 +125,7 @@ read_entry(const char *config, const char *label, struct entry *e)
 {
 	struct ykssh_sshconfig_block *b = NULL;
 	struct ykssh_err *err = NULL;
-	char *text = NULL, *line, *nl, *kw, *v, *port = NULL;
+	char *text = NULL, *line, *nl, *kw, *v;
 	size_t len, n = 0, i, lineno;
 	int exists, found = 0;
 
@@ -173,18 +166,10 @@ read_entry(const char *config, const char *label, struct entry *e)
 			found = 1;
 			if (set_kw(&e->host, v + 13, 0) != 0)
 				goto nomem;
-		} else if ((strcasecmp(kw, "HostName") == 0 &&
-		    set_kw(&e->hostname, v, 0) != 0) ||
-		    (strcasecmp(kw, "User") == 0 &&
-		    set_kw(&e->user, v, 0) != 0) ||
-		    (strcasecmp(kw, "Port") == 0 &&
-		    set_kw(&port, v, 0) != 0) ||
-		    (strcasecmp(kw, "IdentityFile") == 0 &&
+		} else if ((strcasecmp(kw, "IdentityFile") == 0 &&
 		    set_kw(&e->identity, v, 1) != 0) ||
 		    (strcasecmp(kw, "PKCS11Provider") == 0 &&
-		    set_kw(&e->pkcs11, v, 0) != 0) ||
-		    (strcasecmp(kw, "ControlPersist") == 0 &&
-		    set_kw(&e->persist, v, 0) != 0))
+		    set_kw(&e->pkcs11, v, 0) != 0))
 			goto nomem;
 	}
 	if (e->host == NULL || e->identity == NULL) {
@@ -193,15 +178,12 @@ read_entry(const char *config, const char *label, struct entry *e)
 		    config), "restore it with 'ykssh config apply'");
 		goto out;
 	}
-	if (port != NULL)
-		e->port = (unsigned)strtoul(port, NULL, 10);
 	goto out;
 nomem:
 	err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
 out:
 	if (err != NULL)
 		entry_clear(e);
-	free(port);
 	free(text);
 	ykssh_sshconfig_blocks_free(b, n);
 	return err;
