@@ -9,8 +9,8 @@ _ykssh()
 	_init_completion || return
 
 	local global="--json --verbose --quiet --help --version -v -q -h -V"
-	local commands="enroll list recover register revoke config demo doctor"
-	commands="$commands help version"
+	local commands="enroll list recover register revoke rotate config"
+	commands="$commands demo doctor help version"
 
 	cmd=
 	for ((i = 1; i < cword; i++)); do
@@ -92,6 +92,18 @@ _ykssh()
 	revoke)
 		COMPREPLY=($(compgen -W "--on-token --device --piv --reader
 		    --no-bitbucket --force --bitbucket-url --api-url --cacert --token-file
+		    $global" -- "$cur")) ;;
+	rotate)
+		case $prev in
+		--type)
+			COMPREPLY=($(compgen -W "ed25519-sk ecdsa-sk" -- "$cur"))
+			return ;;
+		esac
+		COMPREPLY=($(compgen -W "--type --resident --no-resident
+		    --verify-required --no-verify-required --touch-required
+		    --no-touch-required --user --expires --no-expires
+		    --on-token --device --no-check --check-user --abort
+		    --bitbucket-url --api-url --cacert --token-file
 		    $global" -- "$cur")) ;;
 	config)
 		if [[ $cword -eq $((i + 1)) ]]; then

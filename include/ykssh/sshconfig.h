@@ -292,5 +292,18 @@ struct ykssh_err *ykssh_sshconfig_effect_file(
     const struct ykssh_sshconfig_opts *opts, const char *path,
     const char *label, struct ykssh_sshconfig_effect *ef) YKSSH_MUST_CHECK;
 void ykssh_sshconfig_effect_clear(struct ykssh_sshconfig_effect *ef);
+ * Changes only the key id in the begin marker of the block of `label`
+ * (and its checksum), as after a key rotation that kept the key's file
+ * name: nothing ssh reads changes.  The file level takes the lock, keeps
+ * a backup and replaces the file atomically.  Errors: INVALID_ARGUMENT
+ * (key id), CONFIG (no such block, or a hand-edited one), NOMEM; the file
+ * level as ykssh_sshconfig_apply_file.
+ */
+struct ykssh_err *ykssh_sshconfig_set_key_id_text(const char *in,
+    size_t inlen, const char *label, const char *key_id, char **outp,
+    size_t *outlenp) YKSSH_MUST_CHECK;
+struct ykssh_err *ykssh_sshconfig_set_key_id_file(struct ykssh_ctx *ctx,
+    const char *path, const char *label, const char *key_id,
+    struct ykssh_sshconfig_report **repp) YKSSH_MUST_CHECK;
 
 #endif /* YKSSH_SSHCONFIG_H */

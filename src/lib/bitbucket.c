@@ -467,7 +467,7 @@ add_body(const struct ykssh_bb *bb, const char *line, const char *label,
 		o = json_pack("{s:s, s:s}", "key", line, "label", label);
 	else if (expires_days > 0)
 		o = json_pack("{s:s, s:s, s:I}", "text", line, "label", label,
-		    (json_int_t)expires_days);
+		    "expiryDays", (json_int_t)expires_days);
 	else
 		o = json_pack("{s:s, s:s}", "text", line, "label", label);
 	if (o == NULL)

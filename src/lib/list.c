@@ -33,10 +33,11 @@ ykssh_list_problem_text(unsigned flag)
 		return "on the token but not on this machine: 'ykssh recover' "
 		    "(with --piv for a PIV card)";
 	case YKSSH_LIST_EXPIRING:
-		return "registration expires soon: 'ykssh register --expires' "
-		    "a new key, or re-register";
+		return "registration expires soon: 'ykssh rotate LABEL' "
+		    "replaces the key";
 	case YKSSH_LIST_EXPIRED:
-		return "registration has expired: Bitbucket refuses the key";
+		return "registration has expired: Bitbucket refuses the key; "
+		    "'ykssh rotate LABEL' replaces it";
 	case YKSSH_LIST_EDITED:
 		return "config entry edited by hand: 'ykssh config apply "
 		    "--force' restores it";
