@@ -292,6 +292,8 @@ struct ykssh_err *ykssh_sshconfig_effect_file(
     const struct ykssh_sshconfig_opts *opts, const char *path,
     const char *label, struct ykssh_sshconfig_effect *ef) YKSSH_MUST_CHECK;
 void ykssh_sshconfig_effect_clear(struct ykssh_sshconfig_effect *ef);
+
+/*
  * Changes only the key id in the begin marker of the block of `label`
  * (and its checksum), as after a key rotation that kept the key's file
  * name: nothing ssh reads changes.  The file level takes the lock, keeps

@@ -87,47 +87,19 @@ entry_clear(struct entry *e)
 	memset(e, 0, sizeof(*e));
 }
 
-/* A value as ykssh writes it: maybe double-quoted, "%%" in paths. */
-static char *
-unquote(const char *v, int percent)
-{
-	size_t n = strlen(v);
-	char *o, *p;
-
-	if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
-		v++;
-		n -= 2;
-	}
-	if ((o = malloc(n + 1)) == NULL)
-		return NULL;
-	for (p = o; n > 0; v++, n--) {
-		if (percent && v[0] == '%' && n > 1 && v[1] == '%') {
-			v++;
-			n--;
-		}
-		*p++ = *v;
-	}
-	*p = '\0';
-	return o;
-}
-
-static int
-set_kw(char **dst, const char *v, int percent)
-{
-	if (*dst != NULL)
-		return 0;	/* first wins, as in ssh */
-	return (*dst = unquote(v, percent)) == NULL ? -1 : 0;
-}
-
-/* Reads ykssh's block of `label` in the config back into an entry. */
+/*
+ * Reads ykssh's block of `label` in the config back into an entry.  An
+ * entry with a backup token's key (two IdentityFile lines, key id
+ * "FP1,FP2") is refused: rotating one key of a pair is not done here.
+ */
 static struct ykssh_err *
 read_entry(const char *config, const char *label, struct entry *e)
 {
 	struct ykssh_sshconfig_block *b = NULL;
 	struct ykssh_err *err = NULL;
-	char *text = NULL, *line, *nl, *kw, *v;
-	size_t len, n = 0, i, lineno;
-	int exists, found = 0;
+	char *text = NULL;
+	size_t len, n = 0, i;
+	int exists;
 
 	memset(e, 0, sizeof(*e));
 	if ((err = ykssh_atomicfile_read(config, YKSSH_SSHCONFIG_MAX_SIZE,
@@ -143,44 +115,28 @@ read_entry(const char *config, const char *label, struct entry *e)
 		    "'ykssh list' shows the labels of your keys");
 		goto out;
 	}
-	if (b[i].key_id != NULL && (e->key_id = strdup(b[i].key_id)) == NULL)
-		goto nomem;
-	for (line = text, lineno = 1; line != NULL && *line != '\0';
-	    line = nl != NULL ? nl + 1 : NULL, lineno++) {
-		if ((nl = strchr(line, '\n')) != NULL)
-			*nl = '\0';
-		if (lineno <= b[i].first_line || lineno >= b[i].last_line)
-			continue;
-		kw = line + strspn(line, " \t");
-		if ((v = strpbrk(kw, " \t")) == NULL)
-			continue;
-		*v++ = '\0';
-		v += strspn(v, " \t");
-		v[strcspn(v, "\r")] = '\0';
-		if (strcasecmp(kw, "Host") == 0 && !found) {
-			found = 1;
-			if (set_kw(&e->host, v, 0) != 0)
-				goto nomem;
-		} else if (strcasecmp(kw, "Match") == 0 && !found &&
-		    strncasecmp(v, "originalhost ", 13) == 0) {
-			found = 1;
-			if (set_kw(&e->host, v + 13, 0) != 0)
-				goto nomem;
-		} else if ((strcasecmp(kw, "IdentityFile") == 0 &&
-		    set_kw(&e->identity, v, 1) != 0) ||
-		    (strcasecmp(kw, "PKCS11Provider") == 0 &&
-		    set_kw(&e->pkcs11, v, 0) != 0))
-			goto nomem;
-	}
-	if (e->host == NULL || e->identity == NULL) {
+	if (b[i].host == NULL || b[i].nidentity_files == 0) {
 		err = ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_CONFIG, "the ykssh "
 		    "entry \"%s\" in %s has no Host or IdentityFile", label,
 		    config), "restore it with 'ykssh config apply'");
 		goto out;
 	}
-	goto out;
-nomem:
-	err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
+	if (b[i].nidentity_files > 1) {
+		err = ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_UNSUPPORTED,
+		    "the entry \"%s\" offers a backup token's key too; "
+		    "rotate replaces a single key", label),
+		    "revoke the backup ('ykssh revoke %s-backup'), rotate, "
+		    "then enroll a new backup ('ykssh enroll --backup %s')",
+		    label, label);
+		goto out;
+	}
+	if ((b[i].key_id != NULL &&
+	    (e->key_id = strdup(b[i].key_id)) == NULL) ||
+	    (e->host = strdup(b[i].host)) == NULL ||
+	    (e->identity = strdup(b[i].identity_files[0])) == NULL ||
+	    (b[i].pkcs11_provider != NULL &&
+	    (e->pkcs11 = strdup(b[i].pkcs11_provider)) == NULL))
+		err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
 out:
 	if (err != NULL)
 		entry_clear(e);

@@ -364,6 +364,23 @@ class TestBackupRefusals(BackupTest):
                            "ykssh enroll --backup work")
         self.assertEqual(self.snapshot(), before)
 
+    def test_rotate_of_a_pair(self):
+        # Rotation replaces one key; a pair is refused before any touch,
+        # with the way through, and nothing changes.
+        first, backup = self.enroll_pair()
+        before = self.snapshot()
+        touches = self.token.stats()["touches"]
+        p = self.ykssh("rotate", "work", "--device", self.dev(self.token),
+                       *self.server_args("cloud"))
+        self.assertRefused(p, 80, "offers a backup token's key too",
+                           "ykssh revoke work-backup",
+                           "ykssh enroll --backup work")
+        self.assertEqual(self.snapshot(), before)
+        self.assertEqual(self.token.stats()["touches"], touches)
+        p, fp = self.push()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(fp, first["fingerprint"])
+
     def test_options(self):
         p = self.ykssh("enroll", "--piv", "--backup", "work")
         self.assertRefused(p, 80, "--backup is for FIDO2 keys")
