@@ -99,6 +99,7 @@ extern const struct cli_cmd cli_cmd_list;
 extern const struct cli_cmd cli_cmd_recover;
 extern const struct cli_cmd cli_cmd_register;
 extern const struct cli_cmd cli_cmd_revoke;
+extern const struct cli_cmd cli_cmd_verify;
 extern const struct cli_cmd cli_cmd_version;
 
 /*

@@ -11,6 +11,7 @@
 #include "bbsetup.h"
 #include "cli.h"
 #include "prompt.h"
+#include "trust.h"
 #include "ykssh/fido.h"
 #include "ykssh/list.h"
 
@@ -87,6 +88,10 @@ print_json(const struct cli *cli, const struct ykssh_list *l)
 		    "bitbucket_id", it->bb_id, "bitbucket_label", it->bb_label,
 		    "last_used", it->bb_last_used, "expires", it->bb_expires,
 		    "on_token", tristate(it->on_token), "problems", pr);
+		if (o != NULL)
+			json_object_set_new(o, "attestation", it->attest < 0 ?
+			    json_null() : json_string(ykssh_attest_status_name(
+			    (enum ykssh_attest_status)it->attest)));
 		if (o != NULL && it->bb_expires != NULL &&
 		    it->days_left != INT_MAX)
 			json_object_set_new(o, "days_left",
@@ -132,6 +137,10 @@ print_human(const struct cli *cli, const struct ykssh_list *l,
 		if (it->on_token == 1)
 			fprintf(cli->out, "  token      resident on the %s\n",
 			    l->token_model);
+		if (it->attest >= 0)
+			fprintf(cli->out, "  attested   %s\n",
+			    ykssh_attest_status_name(
+			    (enum ykssh_attest_status)it->attest));
 		for (j = 0; j < NPROBLEMS; j++)
 			if (it->problems & problems[j].flag)
 				fprintf(cli->out, "  %s %s\n", cli->color ?
@@ -154,6 +163,7 @@ cmd_list(struct cli *cli, int argc, char **argv)
 	};
 	struct ykssh_list_opts o;
 	struct ykssh_list *l = NULL;
+	struct ykssh_attest_trust *trust = NULL;
 	struct ykssh_err *err = NULL;
 	struct cli_bb b;
 	const char *devices[YKSSH_FIDO_MAX_DEVICES];
@@ -202,6 +212,14 @@ cmd_list(struct cli *cli, int argc, char **argv)
 			goto out;
 		o.bb = b.bb;
 	}
+	/* Attestation status is extra: a broken trust dir only warns. */
+	if ((err = cli_trust_load(o.home, NULL, &trust)) != NULL) {
+		cli_warn(cli, "attestation not checked: %s",
+		    ykssh_err_message(err));
+		ykssh_err_free(err);
+		err = NULL;
+	}
+	o.trust = trust;
 	o.get_pin = cli_get_pin;
 	cli_token_begin(cli);
 	err = ykssh_list(cli->ctx, &o, &l);
@@ -216,6 +234,7 @@ out:
 	if (err != NULL)
 		status = cli_fail(cli, err);
 	ykssh_list_free(l);
+	ykssh_attest_trust_free(trust);
 	cli_bb_close(&b);
 	return status;
 }
