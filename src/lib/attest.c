@@ -471,6 +471,27 @@ check_fido_key(const fido_cred_t *c, const struct ykssh_sshkey *key)
 	return NULL;
 }
 
+/*
+ * fido_cred_verify(_self), which also wants the credProtect level asked
+ * for to be the one in authData.  That level is inside the signed data and
+ * not known here (a .pub does not say whether the key is resident): each
+ * is tried, and only the signature decides.
+ */
+static int
+verify_cred(fido_cred_t *c, int self)
+{
+	int prot, rc = FIDO_ERR_INVALID_PARAM;
+
+	for (prot = 0; prot <= FIDO_CRED_PROT_UV_REQUIRED; prot++) {
+		if (fido_cred_set_prot(c, prot) != FIDO_OK)
+			continue;
+		rc = self ? fido_cred_verify_self(c) : fido_cred_verify(c);
+		if (rc != FIDO_ERR_INVALID_PARAM)
+			break;
+	}
+	return rc;
+}
+
 struct ykssh_err *
 ykssh_attest_verify_fido(const struct ykssh_attest_trust *t,
     const struct ykssh_attest_fido_in *in, const struct ykssh_sshkey *key,
@@ -535,7 +556,7 @@ ykssh_attest_verify_fido(const struct ykssh_attest_trust *t,
 		goto done;
 	}
 	if (in->x5c_len == 0) {
-		rc = fido_cred_verify_self(c);
+		rc = verify_cred(c, 1);
 		if (rc != FIDO_OK)
 			err = set_status(r, YKSSH_ATTEST_INVALID, "the self "
 			    "attestation does not verify (%s)",
@@ -547,7 +568,7 @@ ykssh_attest_verify_fido(const struct ykssh_attest_trust *t,
 		goto done;
 	}
 	if ((rc = fido_cred_set_x509(c, in->x5c, in->x5c_len)) != FIDO_OK ||
-	    (rc = fido_cred_verify(c)) != FIDO_OK) {
+	    (rc = verify_cred(c, 0)) != FIDO_OK) {
 		err = set_status(r, YKSSH_ATTEST_INVALID, "the attestation "
 		    "signature does not verify (%s)", fido_strerr(rc));
 		goto done;
