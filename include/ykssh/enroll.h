@@ -247,7 +247,8 @@ struct ykssh_enroll_piv_result {
  * Errors: DEVICE_NOT_FOUND (no reader/card/PIV), SLOT_OCCUPIED,
  * PIN_INVALID, PIN_BLOCKED, PIN_REQUIRED (last try refused), PIN_POLICY,
  * AUTH_MGMT_KEY, UNSUPPORTED (algorithm/firmware), FILE_EXISTS, DEVICE,
- * CANCELLED, ATTESTATION.  On an error after the key was generated, the message says so.
+ * CANCELLED, ATTESTATION.  On an error after the key was generated, the
+ * message says so.
  */
 struct ykssh_err *ykssh_enroll_piv(struct ykssh_ctx *ctx,
     const struct ykssh_enroll_piv_opts *opts,

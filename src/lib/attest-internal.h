@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include <openssl/x509.h>
+
 #include "ykssh/attest.h"
 
 /* An empty trust store (NULL: no memory). */
@@ -16,5 +18,11 @@ struct ykssh_attest_trust *ykssh_attest_trust_new(void);
  */
 struct ykssh_err *ykssh_attest_trust_add_pem(struct ykssh_attest_trust *t,
     const char *pem, size_t len, const char *name) YKSSH_MUST_CHECK;
+/*
+ * NULL if x may be a packed attestation certificate for a token of this
+ * AAGUID (16 bytes) under WebAuthn 8.2.1, else what is wrong.
+ */
+const char *ykssh_attest_check_packed_cert(X509 *x,
+    const unsigned char *aaguid, size_t aaguid_len);
 
 #endif /* YKSSH_ATTEST_INTERNAL_H */

@@ -389,8 +389,9 @@ out:
 }
 
 /* WebAuthn 8.2.1: what a packed attestation certificate must be. */
-static const char *
-check_packed_cert(X509 *x, const unsigned char *aaguid, size_t aaguid_len)
+const char *
+ykssh_attest_check_packed_cert(X509 *x, const unsigned char *aaguid,
+    size_t aaguid_len)
 {
 	const ASN1_OCTET_STRING *v;
 	const unsigned char *p;
@@ -584,7 +585,7 @@ ykssh_attest_verify_fido(const struct ykssh_attest_trust *t,
 		err = NOMEM();
 		goto out;
 	}
-	if (strcmp(fmt, "packed") == 0 && (why = check_packed_cert(x,
+	if (strcmp(fmt, "packed") == 0 && (why = ykssh_attest_check_packed_cert(x,
 	    fido_cred_aaguid_ptr(c), fido_cred_aaguid_len(c))) != NULL) {
 		err = set_status(r, YKSSH_ATTEST_INVALID, "%s", why);
 		goto done;
