@@ -9,7 +9,8 @@ _ykssh()
 	_init_completion || return
 
 	local global="--json --verbose --quiet --help --version -v -q -h -V"
-	local commands="enroll list recover register revoke config demo help version"
+	local commands="enroll list recover register revoke verify config demo"
+	commands="$commands help version"
 
 	cmd=
 	for ((i = 1; i < cword; i++)); do
@@ -23,6 +24,9 @@ _ykssh()
 	--output|--attestation|--challenge|--token-file|--cacert|--config|\
 	--identity-file)
 		_filedir
+		return ;;
+	--trust-dir)
+		_filedir -d
 		return ;;
 	--device)
 		COMPREPLY=($(compgen -W "$(ls /dev/hidraw* 2>/dev/null)" \
@@ -61,7 +65,7 @@ _ykssh()
 		    --output --attestation --challenge --device --force
 		    --no-register --no-config --host --persist --expires
 		    --piv --slot --algorithm --pin-policy --touch-policy
-		    --reader --setup
+		    --reader --setup --trust-dir --allow-unattested
 		    --bitbucket-url --api-url --cacert --token-file
 		    $global" -- "$cur")) ;;
 	register)
@@ -84,6 +88,13 @@ _ykssh()
 		COMPREPLY=($(compgen -W "--on-token --device --no-bitbucket
 		    --force --bitbucket-url --api-url --cacert --token-file
 		    $global" -- "$cur")) ;;
+	verify)
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--trust-dir --attestation
+			    --challenge $global" -- "$cur"))
+		else
+			_filedir pub
+		fi ;;
 	config)
 		if [[ $cword -eq $((i + 1)) ]]; then
 			COMPREPLY=($(compgen -W "show apply remove" -- "$cur"))
