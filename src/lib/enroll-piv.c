@@ -531,6 +531,9 @@ make_key(struct ykssh_ctx *ctx, struct ykssh_piv *piv,
 	    (err = write_file(ctx, r->attestation_path, pem, pemlen, o->force,
 	    &r->backups[1])) != NULL)
 		goto out;
+	if (r->attest != NULL && (r->attest->path =
+	    strdup(r->attestation_path)) == NULL)
+		err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
 out:
 	if (err != NULL)
 		err = YKSSH_ERR_WRAP(err, "the key was generated in slot %02x "

@@ -336,7 +336,9 @@ save(struct ykssh_ctx *ctx, const struct ykssh_enroll_opts *o,
 		goto out;
 	if (r->backups[n] != NULL)
 		n++;
-	if ((r->attestation_path = strdup(p->attest)) == NULL) {
+	if ((r->attestation_path = strdup(p->attest)) == NULL ||
+	    (r->attest != NULL && r->attest->path == NULL &&
+	    (r->attest->path = strdup(p->attest)) == NULL)) {
 		err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
 		goto out;
 	}
