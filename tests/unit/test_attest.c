@@ -454,6 +454,7 @@ test_sk_blob(void **state)
 	struct enrollment e;
 	struct ykssh_attest_fido_in in, back;
 	struct ykssh_buf *b;
+	struct ykssh_err *err;
 
 	(void)state;
 	enroll(&e, &good, APP);
@@ -468,12 +469,16 @@ test_sk_blob(void **state)
 	assert_int_equal(back.challenge_len, in.challenge_len);
 	assert_memory_equal(back.challenge, in.challenge, in.challenge_len);
 	/* Truncated, trailing data: refused. */
-	assert_non_null(ykssh_attest_parse_sk(ykssh_buf_ptr(b),
-	    ykssh_buf_len(b) - 1, &back));
+	err = ykssh_attest_parse_sk(ykssh_buf_ptr(b), ykssh_buf_len(b) - 1,
+	    &back);
+	assert_non_null(err);
+	assert_int_equal(ykssh_err_code(err), YKSSH_ERR_INVALID_FORMAT);
+	ykssh_err_free(err);
 	assert_null(back.sig);
 	assert_int_equal(ykssh_buf_put_u8(b, 0), 0);
-	ykssh_err_free(ykssh_attest_parse_sk(ykssh_buf_ptr(b),
-	    ykssh_buf_len(b), &back));
+	err = ykssh_attest_parse_sk(ykssh_buf_ptr(b), ykssh_buf_len(b), &back);
+	assert_non_null(err);
+	ykssh_err_free(err);
 	assert_null(back.authdata);
 	/* ssh-keygen's: no challenge. */
 	ykssh_buf_reset(b);
