@@ -449,6 +449,99 @@ format_aaguid(const unsigned char *p, size_t len, char out[37])
 	}
 }
 
+#define CBOR_DEPTH_MAX	8
+
+/*
+ * The length of the well-formed CBOR item at p, or 0.  Definite lengths
+ * only, no count larger than the bytes left, bounded nesting: what libcbor
+ * is given afterwards cannot make it allocate for a claimed size.
+ */
+static size_t
+cbor_item_len(const uint8_t *p, size_t len, int depth)
+{
+	uint64_t n = 0, k, i;
+	size_t hdr, used, u;
+	uint8_t mt, ai;
+
+	if (len == 0 || depth > CBOR_DEPTH_MAX)
+		return 0;
+	mt = (uint8_t)(p[0] >> 5);
+	ai = (uint8_t)(p[0] & 0x1f);
+	if (ai < 24) {
+		n = ai;
+		hdr = 1;
+	} else if (ai <= 27) {
+		hdr = 1 + ((size_t)1 << (ai - 24));
+		if (len < hdr)
+			return 0;
+		for (i = 1; i < hdr; i++)
+			n = n << 8 | p[i];
+	} else
+		return 0;	/* indefinite length or reserved */
+	switch (mt) {
+	case 0:
+	case 1:
+	case 7:
+		return hdr;
+	case 2:
+	case 3:
+		return n <= len - hdr ? hdr + (size_t)n : 0;
+	case 6:
+		u = cbor_item_len(p + hdr, len - hdr, depth + 1);
+		return u != 0 ? hdr + u : 0;
+	default:	/* 4 array, 5 map: each item takes a byte at least */
+		k = mt == 5 ? 2 * n : n;
+		if (n > len - hdr || k > len - hdr)
+			return 0;
+		for (i = 0, used = hdr; i < k; i++) {
+			if ((u = cbor_item_len(p + used, len - used,
+			    depth + 1)) == 0)
+				return 0;
+			used += u;
+		}
+		return used;
+	}
+}
+
+/*
+ * authData as OpenSSH stores it: one CBOR byte string holding rpIdHash,
+ * flags, counter, the attested credential (AAGUID, id, COSE key) and the
+ * extensions, nothing more, each part well-formed.
+ */
+static int
+authdata_ok(const uint8_t *p, size_t len)
+{
+	const uint8_t *a;
+	size_t alen, off, u;
+
+	if (p == NULL || (u = cbor_item_len(p, len, 0)) != len ||
+	    (p[0] >> 5) != 2)
+		return 0;
+	/* The string's contents: after its 1 to 9 byte header. */
+	alen = (size_t)(p[0] & 0x1f) < 24 ? len - 1 :
+	    len - 1 - ((size_t)1 << ((p[0] & 0x1f) - 24));
+	a = p + (len - alen);
+	if (alen < 37 || (a[32] & 0x40) == 0)	/* AT: a credential */
+		return 0;
+	off = 37 + 16;
+	if (alen < off + 2)
+		return 0;
+	u = (size_t)a[off] << 8 | a[off + 1];
+	off += 2;
+	if (u > alen - off)
+		return 0;
+	off += u;
+	if ((u = cbor_item_len(a + off, alen - off, 0)) == 0)
+		return 0;
+	off += u;
+	if ((a[32] & 0x80) != 0) {	/* ED: extensions */
+		if ((u = cbor_item_len(a + off, alen - off, 0)) == 0)
+			return 0;
+		off += u;
+	}
+	return off == alen;
+}
+
 /* Is the credential in authData the SSH key? */
 static const char *
 check_fido_key(const fido_cred_t *c, const struct ykssh_sshkey *key)
@@ -538,8 +631,9 @@ ykssh_attest_verify_fido(const struct ykssh_attest_trust *t,
 		    "attestation (%s)", fido_strerr(rc));
 		goto done;
 	}
-	if (in->authdata_len == 0 || (rc = fido_cred_set_authdata(c,
-	    in->authdata, in->authdata_len)) != FIDO_OK) {
+	if (!authdata_ok(in->authdata, in->authdata_len) ||
+	    (rc = fido_cred_set_authdata(c, in->authdata,
+	    in->authdata_len)) != FIDO_OK) {
 		err = set_status(r, YKSSH_ATTEST_INVALID, "the authenticator "
 		    "data does not parse");
 		goto done;
