@@ -9,8 +9,8 @@ _ykssh()
 	_init_completion || return
 
 	local global="--json --verbose --quiet --help --version -v -q -h -V"
-	local commands="enroll list recover register revoke rotate config"
-	commands="$commands demo doctor help version"
+	local commands="enroll list recover register revoke rotate verify"
+	commands="$commands config demo doctor help version"
 
 	cmd=
 	for ((i = 1; i < cword; i++)); do
@@ -24,6 +24,9 @@ _ykssh()
 	--output|--attestation|--challenge|--token-file|--cacert|--config|\
 	--identity-file)
 		_filedir
+		return ;;
+	--trust-dir)
+		_filedir -d
 		return ;;
 	--device)
 		COMPREPLY=($(compgen -W "$(ls /dev/hidraw* 2>/dev/null)" \
@@ -62,7 +65,7 @@ _ykssh()
 		    --output --attestation --challenge --device --force
 		    --no-register --no-config --host --persist --expires
 		    --piv --slot --algorithm --pin-policy --touch-policy
-		    --reader --setup --backup
+		    --reader --setup --backup --trust-dir --allow-unattested
 		    --bitbucket-url --api-url --cacert --token-file
 		    $global" -- "$cur")) ;;
 	register)
@@ -105,6 +108,13 @@ _ykssh()
 		    --on-token --device --no-check --check-user --abort
 		    --bitbucket-url --api-url --cacert --token-file
 		    $global" -- "$cur")) ;;
+	verify)
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--trust-dir --attestation
+			    --challenge $global" -- "$cur"))
+		else
+			_filedir pub
+		fi ;;
 	config)
 		if [[ $cword -eq $((i + 1)) ]]; then
 			COMPREPLY=($(compgen -W "show apply remove" -- "$cur"))

@@ -6,9 +6,16 @@
  *
  * checks the target files first (so no touch is wasted on a key that
  * cannot be saved), opens the token, asks for the PIN only when it is
- * needed, makes the key on the token, and writes the stub (0600), the .pub
- * line (0644) and optionally the attestation, each atomically; an existing
+ * needed, makes the key on the token, verifies its attestation against the
+ * trusted roots (attest.h) and writes the stub (0600), the .pub line
+ * (0644) and the attestation ("<stub>.attest", with the challenge; and
+ * opts.attestation as ssh-keygen writes it), each atomically; an existing
  * file is replaced only with opts.force, after a backup.
+ *
+ * An attestation that does not verify (untrusted, invalid, self
+ * attestation) refuses the key with ATTESTATION before any file is
+ * written, unless opts.allow_unattested; a refused resident key is
+ * deleted from the token again (the message says whether that worked).
  *
  * Interaction goes through the caller's ui callbacks; the library decides
  * when to ask.  Any callback may be NULL: the operation then fails with the
@@ -21,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ykssh/attest.h"
 #include "ykssh/ctx.h"
 #include "ykssh/error.h"
 #include "ykssh/secret.h"
@@ -78,6 +86,9 @@ struct ykssh_enroll_opts {
 	 * key, the primary's (ykssh_enroll_backup_plan); NULL: no check.
 	 */
 	const struct ykssh_sshkey *not_on;
+	const struct ykssh_attest_trust *trust;	/* NULL: the default dirs */
+	int		 allow_unattested;	/* keep a key whose
+						   attestation fails */
 };
 
 struct ykssh_enroll_result {
@@ -86,14 +97,16 @@ struct ykssh_enroll_result {
 	char		*pub_line;	/* without newline */
 	char		*stub_path;
 	char		*pub_path;
-	char		*attestation_path;	/* NULL if not written */
-	char		*backups[3];		/* backups made, or NULL */
+	char		*attestation_path;	/* <stub>.attest */
+	char		*attestation_copy;	/* opts.attestation or NULL */
+	char		*backups[4];		/* backups made, or NULL */
 	char		*token_path;
 	char		*token_model;
 	char		*token_aaguid;
 	char		*token_firmware;
 	char		*attestation_fmt;
 	int		 attestation_has_x5c;
+	struct ykssh_attest_result *attest;	/* the verification */
 	int		 pin_used;
 	unsigned long	 ctap_requests;		/* CTAPHID requests sent */
 };
@@ -162,7 +175,10 @@ struct ykssh_err *ykssh_enroll_wire(struct ykssh_ctx *ctx, const char *home,
     struct ykssh_enroll_wired **wiredp) YKSSH_MUST_CHECK;
 void ykssh_enroll_wired_free(struct ykssh_enroll_wired *w);
 
-/* Errors: see fido.h, plus FILE_EXISTS, PERMISSION, UNSAFE_FILE, SYSTEM. */
+/*
+ * Errors: see fido.h, plus FILE_EXISTS, PERMISSION, UNSAFE_FILE, SYSTEM,
+ * ATTESTATION (see above), and the trust directory's (attest.h).
+ */
 struct ykssh_err *ykssh_enroll_fido(struct ykssh_ctx *ctx,
     const struct ykssh_enroll_opts *opts, const struct ykssh_enroll_ui *ui,
     struct ykssh_enroll_result **resultp) YKSSH_MUST_CHECK;
@@ -228,6 +244,10 @@ struct ykssh_err *ykssh_enroll_check_label(const char *label)
  * PIN, or ui->get_pin for the key in hex), generates the key, stores the
  * attestation certificate in the slot (so PKCS#11 modules see the key
  * without a touch) and writes the files; the card is reset at the end.
+ * The attestation is verified against the trusted roots right after
+ * ATTEST: one that does not verify refuses the enrollment (ATTESTATION)
+ * unless opts.allow_unattested; the new key then stays in the slot (the
+ * old one is gone), unused, and the message says so.
  */
 struct ykssh_enroll_piv_opts {
 	const char	*home;		/* required */
@@ -242,6 +262,9 @@ struct ykssh_enroll_piv_opts {
 	int		 force;		/* occupied slot, existing files */
 	int		 setup;		/* new PIN, PUK, protected mgmt key */
 	int		 allow_last_pin;	/* may spend the last PIN try */
+	const struct ykssh_attest_trust *trust;	/* NULL: the default dirs */
+	int		 allow_unattested;	/* keep a key whose
+						   attestation fails */
 };
 
 struct ykssh_enroll_piv_result {
@@ -250,6 +273,7 @@ struct ykssh_enroll_piv_result {
 	char		*pub_line;
 	char		*pub_path;
 	char		*attestation_path;	/* PEM: slot cert, F9 cert */
+	struct ykssh_attest_result *attest;	/* its verification */
 	char		*backups[2];
 	char		*reader;
 	char		*model;
@@ -276,7 +300,8 @@ struct ykssh_enroll_piv_result {
  * Errors: DEVICE_NOT_FOUND (no reader/card/PIV), SLOT_OCCUPIED,
  * PIN_INVALID, PIN_BLOCKED, PIN_REQUIRED (last try refused), PIN_POLICY,
  * AUTH_MGMT_KEY, UNSUPPORTED (algorithm/firmware), FILE_EXISTS, DEVICE,
- * CANCELLED.  On an error after the key was generated, the message says so.
+ * CANCELLED, ATTESTATION.  On an error after the key was generated, the
+ * message says so.
  */
 struct ykssh_err *ykssh_enroll_piv(struct ykssh_ctx *ctx,
     const struct ykssh_enroll_piv_opts *opts,

@@ -146,6 +146,13 @@ const struct ykssh_sshkey *ykssh_fido_enrollment_key(
 const char *ykssh_fido_enrollment_fmt(const struct ykssh_fido_enrollment *e);
 int ykssh_fido_enrollment_has_x5c(const struct ykssh_fido_enrollment *e);
 /*
+ * The attestation's fields (fmt, certificate, signature, CBOR authData),
+ * borrowed from e; the challenge is left unset (see attest.h).
+ */
+struct ykssh_attest_fido_in;
+void ykssh_fido_enrollment_attest_in(const struct ykssh_fido_enrollment *e,
+    struct ykssh_attest_fido_in *in);
+/*
  * Appends what ssh-keygen -O write-attestation writes
  * ("ssh-sk-attest-v01": certificate, signature, CBOR authenticator data).
  */

@@ -20,6 +20,7 @@
 #include "ykssh/ctx.h"
 #include "ykssh/error.h"
 
+struct ykssh_attest_trust;
 struct ykssh_bb;
 struct ykssh_secret;
 
@@ -46,6 +47,8 @@ struct ykssh_list_opts {
 	void		*arg;
 	time_t		 now;		/* 0: time(NULL) */
 	unsigned	 warn_days;	/* EXPIRING within; 0: 14 */
+	/* Verify each key's saved attestation (NULL: not checked). */
+	const struct ykssh_attest_trust *trust;
 };
 
 struct ykssh_list_item {
@@ -67,6 +70,9 @@ struct ykssh_list_item {
 	int		 days_left;	/* until bb_expires; meaningful with it */
 	int		 on_token;	/* -1: not asked */
 	unsigned	 problems;	/* YKSSH_LIST_* */
+	int		 attest;	/* enum ykssh_attest_status of the
+					   saved attestation; -1: not
+					   checked (no .pub, no trust) */
 };
 
 struct ykssh_list {

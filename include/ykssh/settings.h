@@ -7,6 +7,8 @@
  *	cacert		extra CA bundle for the Bitbucket server
  *	token-file	where the Bitbucket token is kept
  *	http-timeout	seconds a Bitbucket request may take (default 30)
+ *	trust-dir	attestation roots (default ~/.config/ykssh/trust and
+ *			the system directories, see attest.h)
  * Command-line options win over the file.  Unknown keys are an error (a
  * typo must not silently fall back to a default).
  */
@@ -23,6 +25,7 @@ struct ykssh_settings {
 	char	*cacert;
 	char	*token_file;
 	int	 http_timeout;	/* seconds, 0: default */
+	char	*trust_dir;
 	char	*path;		/* the file read, or NULL if there was none */
 };
 

@@ -44,6 +44,8 @@ struct cli_cmd {
 	const char	*summary;	/* one line, for ykssh --help */
 	const char	*usage;		/* "config apply [options] HOST" */
 	const char	*help;		/* option list and notes */
+	const char	*help_more;	/* its continuation, or NULL (C99
+					   bounds a string literal to 4095) */
 };
 
 /*
@@ -101,6 +103,7 @@ extern const struct cli_cmd cli_cmd_recover;
 extern const struct cli_cmd cli_cmd_register;
 extern const struct cli_cmd cli_cmd_revoke;
 extern const struct cli_cmd cli_cmd_rotate;
+extern const struct cli_cmd cli_cmd_verify;
 extern const struct cli_cmd cli_cmd_version;
 
 /*

@@ -50,7 +50,8 @@ const struct cli_cmd cli_cmd_config = {
 	"  --no-ssh-check        do not run 'ssh -G' before and after the\n"
 	"                        edit\n"
 	"The file is replaced atomically (same mode and owner, symlinks kept)\n"
-	"after a backup; lines ykssh does not own are never changed.\n"
+	"after a backup; lines ykssh does not own are never changed.\n",
+	NULL
 };
 
 enum {

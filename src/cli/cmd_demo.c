@@ -29,7 +29,8 @@ const struct cli_cmd cli_cmd_demo = {
 	"  --piv                 a software PIV card and 'ykssh enroll --piv'\n"
 	"                        instead of FIDO2 (needs root: the card's\n"
 	"                        private pcscd runs in namespaces)\n"
-	"  --keep                keep the demo's directory for a look\n"
+	"  --keep                keep the demo's directory for a look\n",
+	NULL
 };
 
 static int

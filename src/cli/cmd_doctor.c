@@ -32,7 +32,8 @@ const struct cli_cmd cli_cmd_doctor = {
 	"                        udp://HOST:PORT[?local=PORT] for a simulator\n"
 	"  --offline             no live login attempt\n"
 	"  --no-bitbucket        do not ask Bitbucket\n"
-	CLI_BB_HELP
+	CLI_BB_HELP,
+	NULL
 };
 
 enum { OPT_DEVICE = 0x200, OPT_OFFLINE, OPT_NOBB };

@@ -14,6 +14,7 @@
 #include "bbsetup.h"
 #include "cli.h"
 #include "prompt.h"
+#include "trust.h"
 #include "ykssh/atomicfile.h"
 #include "ykssh/bitbucket.h"
 #include "ykssh/enroll.h"
@@ -47,7 +48,7 @@ const struct cli_cmd cli_cmd_enroll = {
 	"  --comment TEXT        key comment (default user@host)\n"
 	"  --output PATH         stub path (default ~/.ssh/id_ed25519_sk..., a\n"
 	"                        name no existing key uses); .pub beside it\n"
-	"  --attestation PATH    also write the attestation, as ssh-keygen\n"
+	"  --attestation PATH    also write the attestation as ssh-keygen\n"
 	"                        -O write-attestation does\n"
 	"  --challenge FILE      challenge for the attestation (default random)\n"
 	"  --device PATH         the token: /dev/hidrawN, or\n"
@@ -60,6 +61,9 @@ const struct cli_cmd cli_cmd_enroll = {
 	"                        and an enrolled label's config entry\n"
 	"  --backup LABEL        a key on a second token whose entry LABEL's\n"
 	"                        shares: ssh tries LABEL's, then this one\n"
+	"  --trust-dir DIR       attestation roots (see ykssh verify)\n"
+	"  --allow-unattested    keep a key whose attestation does not chain\n"
+	"                        to a trusted root (else exit 86, no files)\n",
 	"PIV (a key in the YubiKey's PIV application, used by ssh through the\n"
 	"PKCS#11 module libykcs11; IdentityFile names the .pub):\n"
 	"  --piv                 make a PIV key instead of a FIDO2 key\n"
@@ -96,7 +100,8 @@ enum {
 	OPT_APPLICATION, OPT_USER, OPT_COMMENT, OPT_OUTPUT, OPT_ATTESTATION,
 	OPT_CHALLENGE, OPT_DEVICE, OPT_FORCE, OPT_NOREGISTER, OPT_NOCONFIG,
 	OPT_HOST, OPT_PERSIST, OPT_EXPIRES, OPT_PIV, OPT_SLOT, OPT_ALGORITHM,
-	OPT_PINPOLICY, OPT_TOUCHPOLICY, OPT_READER, OPT_SETUP, OPT_BACKUP
+	OPT_PINPOLICY, OPT_TOUCHPOLICY, OPT_READER, OPT_SETUP, OPT_BACKUP,
+	OPT_TRUSTDIR, OPT_UNATTESTED
 };
 
 /* Options that belong to one kind of key only (bits). */
@@ -171,6 +176,29 @@ flags_text(uint8_t flags)
 	return "no touch, no PIN";
 }
 
+/* The verification's fields into the "attestation" object. */
+static void
+attest_json(json_t *dst, const struct ykssh_attest_result *a)
+{
+	json_t *src = cli_attest_json(a);
+
+	if (dst != NULL && src != NULL)
+		json_object_update(dst, src);
+	json_decref(src);
+}
+
+/* --allow-unattested kept a key that did not verify: say so. */
+static void
+warn_unattested(const struct cli *cli, const struct ykssh_attest_result *a)
+{
+	if (a == NULL || a->status == YKSSH_ATTEST_VERIFIED)
+		return;
+	cli_warn(cli, "the key's attestation is %s (%s); kept because of "
+	    "--allow-unattested: nothing proves it was made in hardware",
+	    ykssh_attest_status_name(a->status), a->reason != NULL ?
+	    a->reason : "?");
+}
+
 static void
 print_human(const struct cli *cli, const struct ykssh_enroll_result *r)
 {
@@ -185,6 +213,9 @@ print_human(const struct cli *cli, const struct ykssh_enroll_result *r)
 	fprintf(cli->out, "  public key   %s\n", r->pub_path);
 	if (r->attestation_path != NULL)
 		fprintf(cli->out, "  attestation  %s\n", r->attestation_path);
+	if (r->attestation_copy != NULL)
+		fprintf(cli->out, "  attestation  %s (as ssh-keygen writes "
+		    "it)\n", r->attestation_copy);
 	fprintf(cli->out, "  application  %s\n",
 	    ykssh_sshkey_application(r->key));
 	fprintf(cli->out, "  resident     %s\n",
@@ -193,9 +224,12 @@ print_human(const struct cli *cli, const struct ykssh_enroll_result *r)
 	fprintf(cli->out, "  policy       %s\n", flags_text(flags));
 	fprintf(cli->out, "  token        %s, AAGUID %s\n", r->token_path,
 	    r->token_aaguid[0] != '\0' ? r->token_aaguid : "unknown");
-	fprintf(cli->out, "  attested     %s%s\n", r->attestation_fmt,
-	    r->attestation_has_x5c ? " (certificate chain checked by its "
-	    "signature)" : " (self attestation)");
+	if (r->attest != NULL) {
+		char line[1024];
+
+		cli_attest_line(r->attest, line, sizeof(line));
+		fprintf(cli->out, "  attested     %s\n", line);
+	}
 	for (i = 0; i < sizeof(r->backups) / sizeof(r->backups[0]); i++)
 		if (r->backups[i] != NULL)
 			fprintf(cli->out, "  backup       %s\n", r->backups[i]);
@@ -241,6 +275,11 @@ print_json(const struct cli *cli, const struct ykssh_enroll_result *r,
 		json_object_set_new(o, "public_key", json_string(r->pub_line));
 	if (o != NULL && backup_of != NULL)
 		json_object_set_new(o, "backup_of", json_string(backup_of));
+	if (o != NULL && r->attestation_copy != NULL)
+		json_object_set_new(o, "attestation_copy",
+		    json_string(r->attestation_copy));
+	if (o != NULL && r->attest != NULL)
+		attest_json(json_object_get(o, "attestation"), r->attest);
 	if (o != NULL)
 		cli_wired_json(o, b, w);
 	return cli_print_json(cli, o);
@@ -287,6 +326,12 @@ print_piv_human(const struct cli *cli,
 	fprintf(cli->out, "  public key   %s\n", r->pub_path);
 	fprintf(cli->out, "  attestation  %s (slot certificate, then the "
 	    "token's F9 certificate)\n", r->attestation_path);
+	if (r->attest != NULL) {
+		char line[1024];
+
+		cli_attest_line(r->attest, line, sizeof(line));
+		fprintf(cli->out, "  attested     %s\n", line);
+	}
 	fprintf(cli->out, "  reader       %s\n", r->reader);
 	fprintf(cli->out, "  algorithm    %s\n",
 	    ykssh_piv_alg_name(r->algorithm));
@@ -366,6 +411,9 @@ print_piv_json(const struct cli *cli, const struct ykssh_enroll_piv_result *r,
 	    "apdus", (json_int_t)r->apdus);
 	if (o != NULL)
 		json_object_set_new(o, "public_key", json_string(r->pub_line));
+	if (o != NULL && r->attest != NULL)
+		json_object_set_new(o, "attestation", cli_attest_json(
+		    r->attest));
 	if (o != NULL)
 		cli_wired_json(o, b, w);
 	return cli_print_json(cli, o);
@@ -431,6 +479,8 @@ enroll_piv(struct cli *cli, const struct ykssh_enroll_piv_opts *po,
 		wo->srv = srv;
 	}
 	err = ykssh_enroll_piv(cli->ctx, po, &ui, &r);
+	if (r != NULL)
+		warn_unattested(cli, r->attest);
 	if (err == NULL && !wo->no_config && r->pkcs11_module == NULL)
 		err = ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_CONFIG, "no PKCS#11 "
 		    "module for PIV is installed: ssh cannot use the key"),
@@ -509,6 +559,8 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 		{ "reader", required_argument, NULL, OPT_READER },
 		{ "setup", no_argument, NULL, OPT_SETUP },
 		{ "backup", required_argument, NULL, OPT_BACKUP },
+		{ "trust-dir", required_argument, NULL, OPT_TRUSTDIR },
+		{ "allow-unattested", no_argument, NULL, OPT_UNATTESTED },
 		CLI_BB_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -531,8 +583,9 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 	size_t challenge_len = 0;
 	int c, status = 0, piv = 0, kinds = 0, slot;
 	const char *fido_opt = NULL, *piv_opt = NULL, *backup = NULL;
-	const char *nobackup_opt = NULL;
+	const char *nobackup_opt = NULL, *trust_dir = NULL;
 	struct ykssh_enroll_backup *bp = NULL;
+	struct ykssh_attest_trust *trust = NULL;
 
 	memset(&o, 0, sizeof(o));
 	memset(&po, 0, sizeof(po));
@@ -669,6 +722,12 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 		case OPT_BACKUP:
 			backup = optarg;
 			break;
+		case OPT_TRUSTDIR:
+			trust_dir = optarg;
+			break;
+		case OPT_UNATTESTED:
+			o.allow_unattested = po.allow_unattested = 1;
+			break;
 		case OPT_NOCONFIG:
 			wo.no_config = 1;
 			break;
@@ -719,6 +778,10 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 		    "own --label and --host"));
 	if ((o.home = cli_need_home(cli, &status)) == NULL)
 		return status;
+	/* A broken trust directory stops us before the token is used. */
+	if ((err = cli_trust_load(o.home, trust_dir, &trust)) != NULL)
+		return cli_fail(cli, err);
+	o.trust = po.trust = trust;
 	/*
 	 * A second FIDO2 key under an enrolled label: a backup, or a
 	 * replacement (PIV's --force also overwrites slots: not asked).
@@ -747,12 +810,13 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 		status = enroll_piv(cli, &po, &wo, &b, no_register);
 		cli_token_end(cli);
 		cli_bb_close(&b);
+		ykssh_attest_trust_free(trust);
 		return status;
 	}
 	if (challenge_path != NULL) {
 		if ((err = read_challenge(challenge_path, &challenge,
 		    &challenge_len)) != NULL)
-			return cli_fail(cli, err);
+			goto out;
 		o.challenge = (const uint8_t *)challenge;
 		o.challenge_len = challenge_len;
 	}
@@ -781,6 +845,8 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 	ykssh_ctx_set_notice(cli->ctx, on_notice, cli);
 	cli_token_begin(cli);
 	err = ykssh_enroll_fido(cli->ctx, &o, &ui, &r);
+	if (r != NULL)
+		warn_unattested(cli, r->attest);
 	if (err == NULL && wo.bb != NULL && bp != NULL) {
 		/* "<the primary's label> (backup)", the first free one. */
 		err = ykssh_enroll_backup_bb_label(b.bb, bp, &bblabel);
@@ -832,5 +898,6 @@ out:
 	cli_bb_close(&b);
 	ykssh_enroll_result_free(r);
 	ykssh_enroll_backup_free(bp);
+	ykssh_attest_trust_free(trust);
 	return status;
 }

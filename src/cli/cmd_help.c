@@ -8,7 +8,8 @@ const struct cli_cmd cli_cmd_help = {
 	"help", cmd_help, "Show help for ykssh or one of its commands",
 	"help [COMMAND]",
 	"Shows the overview, or the usage and options of COMMAND\n"
-	"(the same as 'ykssh COMMAND --help').\n"
+	"(the same as 'ykssh COMMAND --help').\n",
+	NULL
 };
 
 static int

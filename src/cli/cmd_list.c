@@ -11,6 +11,7 @@
 #include "bbsetup.h"
 #include "cli.h"
 #include "prompt.h"
+#include "trust.h"
 #include "ykssh/fido.h"
 #include "ykssh/list.h"
 
@@ -35,7 +36,8 @@ const struct cli_cmd cli_cmd_list = {
 	"  --reader NAME         the PIV reader (default the first\n"
 	"                        Yubico/YubiKey reader)\n"
 	"  --no-bitbucket        do not ask Bitbucket\n"
-	CLI_BB_HELP
+	CLI_BB_HELP,
+	NULL
 };
 
 enum { OPT_TOKEN = 0x200, OPT_DEVICE, OPT_NOBB, OPT_PIV, OPT_READER };
@@ -97,6 +99,10 @@ print_json(const struct cli *cli, const struct ykssh_list *l)
 		if (o != NULL && it->backup_of != NULL)
 			json_object_set_new(o, "backup_of",
 			    json_string(it->backup_of));
+		if (o != NULL)
+			json_object_set_new(o, "attestation", it->attest < 0 ?
+			    json_null() : json_string(ykssh_attest_status_name(
+			    (enum ykssh_attest_status)it->attest)));
 		if (o != NULL && it->bb_expires != NULL &&
 		    it->days_left != INT_MAX)
 			json_object_set_new(o, "days_left",
@@ -150,6 +156,10 @@ print_human(const struct cli *cli, const struct ykssh_list *l,
 			fprintf(cli->out, "  token      %s the %s\n",
 			    l->token_piv ? "in a slot of" : "resident on",
 			    l->token_model);
+		if (it->attest >= 0)
+			fprintf(cli->out, "  attested   %s\n",
+			    ykssh_attest_status_name(
+			    (enum ykssh_attest_status)it->attest));
 		for (j = 0; j < NPROBLEMS; j++)
 			if (it->problems & problems[j].flag)
 				fprintf(cli->out, "  %s %s\n", cli->color ?
@@ -174,6 +184,7 @@ cmd_list(struct cli *cli, int argc, char **argv)
 	};
 	struct ykssh_list_opts o;
 	struct ykssh_list *l = NULL;
+	struct ykssh_attest_trust *trust = NULL;
 	struct ykssh_err *err = NULL;
 	struct cli_bb b;
 	const char *devices[YKSSH_FIDO_MAX_DEVICES];
@@ -232,6 +243,14 @@ cmd_list(struct cli *cli, int argc, char **argv)
 			goto out;
 		o.bb = b.bb;
 	}
+	/* Attestation status is extra: a broken trust dir only warns. */
+	if ((err = cli_trust_load(o.home, NULL, &trust)) != NULL) {
+		cli_warn(cli, "attestation not checked: %s",
+		    ykssh_err_message(err));
+		ykssh_err_free(err);
+		err = NULL;
+	}
+	o.trust = trust;
 	o.get_pin = cli_get_pin;
 	cli_token_begin(cli);
 	err = ykssh_list(cli->ctx, &o, &l);
@@ -246,6 +265,7 @@ out:
 	if (err != NULL)
 		status = cli_fail(cli, err);
 	ykssh_list_free(l);
+	ykssh_attest_trust_free(trust);
 	cli_bb_close(&b);
 	return status;
 }

@@ -45,7 +45,8 @@ const struct cli_cmd cli_cmd_recover = {
 	"                        backup is kept)\n"
 	"  --no-register         do not check the registration\n"
 	"  --no-config           do not add ~/.ssh/config entries\n"
-	CLI_BB_HELP
+	CLI_BB_HELP,
+	NULL
 };
 
 enum {

@@ -37,7 +37,8 @@ const struct cli_cmd cli_cmd_register = {
 	CLI_BB_HELP
 	"Credentials: $YKSSH_BITBUCKET_TOKEN (and $YKSSH_BITBUCKET_USER, your\n"
 	"Atlassian e-mail, for a Cloud API token), your git credential\n"
-	"helper, the token file, or a prompt; never the command line.\n"
+	"helper, the token file, or a prompt; never the command line.\n",
+	NULL
 };
 
 enum { OPT_LABEL = 0x200, OPT_EXPIRES, OPT_LIST, OPT_DELETE };

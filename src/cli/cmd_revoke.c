@@ -42,7 +42,8 @@ const struct cli_cmd cli_cmd_revoke = {
 	"  --no-bitbucket        leave the Bitbucket registration alone\n"
 	CLI_BB_HELP
 	"Exit status: 0 when every step is done or had nothing to remove; a\n"
-	"failed step's status; 69 when only the token step waits for a token.\n"
+	"failed step's status; 69 when only the token step waits for a token.\n",
+	NULL
 };
 
 enum {

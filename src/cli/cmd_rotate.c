@@ -55,7 +55,8 @@ const struct cli_cmd cli_cmd_rotate = {
 	CLI_BB_HELP
 	"Exit status: 0 when the rotation is finished; otherwise the failed\n"
 	"step's status (90: the server cannot be reached; 97: it refuses the\n"
-	"new key), with the state each key is in.\n"
+	"new key), with the state each key is in.\n",
+	NULL
 };
 
 enum {

@@ -10,7 +10,8 @@ const struct cli_cmd cli_cmd_version = {
 	"Show the versions of ykssh and the libraries it uses",
 	"version",
 	"Prints the version of ykssh and of libfido2, libykpiv, OpenSSL,\n"
-	"libcurl, jansson and libcbor; with --json as an object.\n"
+	"libcurl, jansson and libcbor; with --json as an object.\n",
+	NULL
 };
 
 static int

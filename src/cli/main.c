@@ -23,6 +23,7 @@ static const struct cli_cmd *const commands[] = {
 	&cli_cmd_register,
 	&cli_cmd_revoke,
 	&cli_cmd_rotate,
+	&cli_cmd_verify,
 	&cli_cmd_config,
 	&cli_cmd_demo,
 	&cli_cmd_doctor,

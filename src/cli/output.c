@@ -99,6 +99,8 @@ cli_print_cmd_help(const struct cli *cli, const struct cli_cmd *cmd)
 {
 	fprintf(cli->out, "usage: ykssh %s\n\n%s.\n\n%s", cmd->usage,
 	    cmd->summary, cmd->help);
+	if (cmd->help_more != NULL)
+		fputs(cmd->help_more, cli->out);
 	fprintf(cli->out,
 	    "\nCommon options: --json, -v/--verbose, -q/--quiet, "
 	    "-h/--help.\n");

@@ -19,6 +19,7 @@
 
 #include "enroll-internal.h"
 #include "ykssh/atomicfile.h"
+#include "ykssh/attest.h"
 #include "ykssh/enroll.h"
 #include "ykssh/piv.h"
 
@@ -59,6 +60,7 @@ ykssh_enroll_piv_result_free(struct ykssh_enroll_piv_result *r)
 	free(r->pub_line);
 	free(r->pub_path);
 	free(r->attestation_path);
+	ykssh_attest_result_free(r->attest);
 	free(r->backups[0]);
 	free(r->backups[1]);
 	free(r->reader);
@@ -458,6 +460,47 @@ out:
 	return err;
 }
 
+/* The attestation, verified before anything is stored or written. */
+static struct ykssh_err *
+check_attestation(const struct ykssh_enroll_piv_opts *o, const char *pem,
+    size_t pemlen, struct ykssh_enroll_piv_result *r)
+{
+	struct ykssh_attest_trust *own = NULL;
+	const struct ykssh_attest_trust *t = o->trust;
+	const struct ykssh_attest_result *a;
+	struct ykssh_err *err;
+
+	if (t == NULL) {
+		if ((err = ykssh_attest_trust_load(NULL, o->home, &own)) !=
+		    NULL)
+			return err;
+		t = own;
+	}
+	err = ykssh_attest_verify_piv(t, pem, pemlen, r->key, &r->attest);
+	if (err != NULL || r->attest->status == YKSSH_ATTEST_VERIFIED ||
+	    o->allow_unattested)
+		goto out;
+	a = r->attest;
+	if (a->status == YKSSH_ATTEST_UNTRUSTED)
+		err = ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_ATTESTATION,
+		    "the PIV attestation is untrusted: %s; nothing was "
+		    "written, the new key stays unused in the slot",
+		    a->reason),
+		    "install Yubico's PIV attestation root (PEM) in %s (see "
+		    "ATTESTATION in ykssh(1)), or pass --allow-unattested",
+		    ykssh_attest_trust_dir(t));
+	else
+		err = ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_ATTESTATION,
+		    "the PIV attestation is %s: %s; nothing was written, the "
+		    "new key stays unused in the slot",
+		    ykssh_attest_status_name(a->status), a->reason != NULL ?
+		    a->reason : "?"), "use a token whose attestation "
+		    "verifies, or pass --allow-unattested");
+out:
+	ykssh_attest_trust_free(own);
+	return err;
+}
+
 static struct ykssh_err *
 make_key(struct ykssh_ctx *ctx, struct ykssh_piv *piv,
     const struct ykssh_enroll_piv_opts *o, struct ykssh_enroll_piv_result *r)
@@ -474,6 +517,9 @@ make_key(struct ykssh_ctx *ctx, struct ykssh_piv *piv,
 	/* From here the old key in the slot is gone: say so on errors. */
 	if ((err = ykssh_piv_attest(piv, r->slot, &cert, &certlen, &f9,
 	    &f9len)) != NULL ||
+	    (err = ykssh_enroll_piv_chain_pem(cert, certlen, f9, f9len,
+	    &pem, &pemlen)) != NULL ||
+	    (err = check_attestation(o, pem, pemlen, r)) != NULL ||
 	    (err = ykssh_piv_put_certificate(piv, r->slot, cert,
 	    certlen)) != NULL)
 		goto out;
@@ -488,9 +534,7 @@ make_key(struct ykssh_ctx *ctx, struct ykssh_piv *piv,
 	}
 	if ((err = ykssh_sshkey_fingerprint(r->key, &r->fingerprint)) !=
 	    NULL || (err = ykssh_sshkey_format_public(r->key, comment,
-	    &r->pub_line)) != NULL ||
-	    (err = ykssh_enroll_piv_chain_pem(cert, certlen, f9, f9len, &pem,
-	    &pemlen)) != NULL)
+	    &r->pub_line)) != NULL)
 		goto out;
 	if (asprintf(&line, "%s\n", r->pub_line) < 0) {
 		line = NULL;
@@ -502,6 +546,9 @@ make_key(struct ykssh_ctx *ctx, struct ykssh_piv *piv,
 	    (err = write_file(ctx, r->attestation_path, pem, pemlen, o->force,
 	    &r->backups[1])) != NULL)
 		goto out;
+	if (r->attest != NULL && (r->attest->path =
+	    strdup(r->attestation_path)) == NULL)
+		err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
 out:
 	if (err != NULL)
 		err = YKSSH_ERR_WRAP(err, "the key was generated in slot %02x "

@@ -13,19 +13,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/rand.h>
+
 #include "enroll-internal.h"
 #include "ykssh/atomicfile.h"
+#include "ykssh/attest.h"
+#include "ykssh/buf.h"
 #include "ykssh/enroll.h"
 #include "ykssh/fido.h"
 
 #define PIN_MAX		63	/* CTAP: at most 63 bytes */
 #define NAME_TRIES	100
 #define LABEL_MAX	64
+#define CHALLENGE_LEN	32
 
 struct plan {
 	char	*ssh_dir;
 	char	*stub;
 	char	*pub;
+	char	*attest;	/* <stub>.attest */
 	char	*application;
 	char	*comment;
 	uint8_t	 flags;
@@ -37,6 +43,7 @@ plan_free(struct plan *p)
 	free(p->ssh_dir);
 	free(p->stub);
 	free(p->pub);
+	free(p->attest);
 	free(p->application);
 	free(p->comment);
 }
@@ -181,6 +188,11 @@ make_plan(const struct ykssh_enroll_opts *o, enum ykssh_keytype type,
 		    (err = ykssh_enroll_check_target(p->pub, o->force)) !=
 		    NULL)
 			return err;
+		if ((p->attest = ykssh_attest_path(p->pub, type)) == NULL)
+			return YKSSH_ERR(YKSSH_ERR_NOMEM, "cannot plan files");
+		if ((err = ykssh_enroll_check_target(p->attest, o->force)) !=
+		    NULL)
+			return err;
 	} else {
 		if ((err = ykssh_atomicfile_mkdir(p->ssh_dir, 0700)) != NULL)
 			return YKSSH_ERR_WRAP(err, "cannot use %s",
@@ -197,7 +209,8 @@ make_plan(const struct ykssh_enroll_opts *o, enum ykssh_keytype type,
 				snprintf(suffix, sizeof(suffix), "_%d", i);
 			free(p->stub);
 			free(p->pub);
-			p->stub = p->pub = NULL;
+			free(p->attest);
+			p->stub = p->pub = p->attest = NULL;
 			if (asprintf(&p->stub, "%s/%s%s%s%s", p->ssh_dir, base,
 			    o->label != NULL ? "_" : "",
 			    o->label != NULL ? o->label : "", suffix) < 0 ||
@@ -206,7 +219,12 @@ make_plan(const struct ykssh_enroll_opts *o, enum ykssh_keytype type,
 				return YKSSH_ERR(YKSSH_ERR_NOMEM,
 				    "cannot plan files");
 			}
-			if (!exists(p->stub) && !exists(p->pub))
+			if ((p->attest = ykssh_attest_path(p->pub, type)) ==
+			    NULL)
+				return YKSSH_ERR(YKSSH_ERR_NOMEM,
+				    "cannot plan files");
+			if (!exists(p->stub) && !exists(p->pub) &&
+			    !exists(p->attest))
 				break;
 		}
 		if (i > NAME_TRIES)
@@ -279,16 +297,16 @@ write_file(struct ykssh_ctx *ctx, const char *path, const void *data,
 
 static struct ykssh_err *
 save(struct ykssh_ctx *ctx, const struct ykssh_enroll_opts *o,
-    const struct plan *p, const struct ykssh_fido_enrollment *e,
+    const struct plan *p, const struct ykssh_attest_fido_in *in,
     struct ykssh_enroll_result *r)
 {
-	struct ykssh_buf *stub = NULL, *att = NULL;
+	struct ykssh_buf *stub = NULL, *att = NULL, *copy = NULL;
 	struct ykssh_err *err = NULL;
 	char *line = NULL;
 	int n;
 
 	if ((stub = ykssh_buf_new()) == NULL || (att = ykssh_buf_new()) ==
-	    NULL) {
+	    NULL || (copy = ykssh_buf_new()) == NULL) {
 		err = YKSSH_ERR(YKSSH_ERR_NOMEM, "cannot save the key");
 		goto out;
 	}
@@ -311,19 +329,34 @@ save(struct ykssh_ctx *ctx, const struct ykssh_enroll_opts *o,
 		goto out;
 	if (r->backups[n] != NULL)
 		n++;
+	/* Beside the key, with the challenge: 'ykssh verify' reads it. */
+	if ((err = ykssh_attest_encode_sk(in, 1, att)) != NULL ||
+	    (err = write_file(ctx, p->attest, ykssh_buf_ptr(att),
+	    ykssh_buf_len(att), 0644, o->force, &r->backups[n])) != NULL)
+		goto out;
+	if (r->backups[n] != NULL)
+		n++;
+	if ((r->attestation_path = strdup(p->attest)) == NULL ||
+	    (r->attest != NULL && r->attest->path == NULL &&
+	    (r->attest->path = strdup(p->attest)) == NULL)) {
+		err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
+		goto out;
+	}
 	if (o->attestation != NULL) {
-		if ((err = ykssh_fido_enrollment_attestation(e, att)) != NULL ||
-		    (err = write_file(ctx, o->attestation, ykssh_buf_ptr(att),
-		    ykssh_buf_len(att), 0600, o->force,
+		/* Exactly what ssh-keygen -O write-attestation writes. */
+		if ((err = ykssh_attest_encode_sk(in, 0, copy)) != NULL ||
+		    (err = write_file(ctx, o->attestation, ykssh_buf_ptr(copy),
+		    ykssh_buf_len(copy), 0600, o->force,
 		    &r->backups[n])) != NULL)
 			goto out;
-		if ((r->attestation_path = strdup(o->attestation)) == NULL)
+		if ((r->attestation_copy = strdup(o->attestation)) == NULL)
 			err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
 	}
 out:
 	free(line);
 	ykssh_buf_free(stub);
 	ykssh_buf_free(att);
+	ykssh_buf_free(copy);
 	return err;
 }
 
@@ -481,6 +514,64 @@ other_token(const struct ykssh_enroll_opts *o, struct ykssh_fido_dev *dev)
 	return NULL;
 }
 
+/*
+ * Verifies the new key's attestation.  Refused (not verified, no
+ * allow_unattested): a resident key is deleted from the token again.
+ */
+static struct ykssh_err *
+check_attestation(const struct ykssh_enroll_opts *o,
+    struct ykssh_fido_dev *dev, const struct ykssh_fido_enroll_req *req,
+    const struct ykssh_secret *pin, const struct ykssh_attest_fido_in *in,
+    struct ykssh_enroll_result *r)
+{
+	struct ykssh_attest_trust *own = NULL;
+	const struct ykssh_attest_trust *t = o->trust;
+	const struct ykssh_attest_result *a;
+	struct ykssh_err *err, *derr = NULL;
+	const char *fate = "nothing was written and the token keeps nothing";
+	int found = 0;
+
+	if (t == NULL) {
+		if ((err = ykssh_attest_trust_load(NULL, o->home, &own)) !=
+		    NULL)
+			return err;
+		t = own;
+	}
+	err = ykssh_attest_verify_fido(t, in, r->key, &r->attest);
+	if (err != NULL || r->attest->status == YKSSH_ATTEST_VERIFIED ||
+	    o->allow_unattested)
+		goto out;
+	a = r->attest;
+	if (req->flags & YKSSH_SK_RESIDENT_KEY) {
+		derr = ykssh_fido_delete_resident(dev, r->fingerprint,
+		    ykssh_secret_len(pin) > 0 ? ykssh_secret_str(pin) : NULL,
+		    &found);
+		fate = derr == NULL && found ? "nothing was written and the "
+		    "resident key was deleted from the token again" :
+		    "nothing was written, but the resident key could not be "
+		    "deleted from the token ('ykssh revoke' it)";
+		ykssh_err_free(derr);
+	}
+	if (a->status == YKSSH_ATTEST_UNTRUSTED)
+		err = ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_ATTESTATION,
+		    "the attestation of the key made on %s is untrusted: "
+		    "%s; %s", ykssh_fido_model(dev), a->reason, fate),
+		    "install the token vendor's attestation root (PEM) in "
+		    "%s (see ATTESTATION in ykssh(1)), or pass "
+		    "--allow-unattested to keep such a key",
+		    ykssh_attest_trust_dir(t));
+	else
+		err = ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_ATTESTATION,
+		    "the attestation of the key made on %s is %s: %s; %s",
+		    ykssh_fido_model(dev), ykssh_attest_status_name(
+		    a->status), a->reason != NULL ? a->reason : "?", fate),
+		    "use a token that proves its keys are made in hardware, "
+		    "or pass --allow-unattested to keep such a key");
+out:
+	ykssh_attest_trust_free(own);
+	return err;
+}
+
 struct ykssh_err *
 ykssh_enroll_fido(struct ykssh_ctx *ctx, const struct ykssh_enroll_opts *o,
     const struct ykssh_enroll_ui *ui, struct ykssh_enroll_result **resultp)
@@ -491,7 +582,9 @@ ykssh_enroll_fido(struct ykssh_ctx *ctx, const struct ykssh_enroll_opts *o,
 	struct ykssh_enroll_result *r = NULL;
 	struct ykssh_secret *pin = NULL;
 	struct ykssh_err *err = NULL;
+	struct ykssh_attest_fido_in in;
 	struct plan p;
+	uint8_t challenge[CHALLENGE_LEN];
 	enum ykssh_keytype type = o->type != YKSSH_KEY_UNSPEC ? o->type :
 	    YKSSH_KEY_ED25519_SK;
 
@@ -513,6 +606,15 @@ ykssh_enroll_fido(struct ykssh_ctx *ctx, const struct ykssh_enroll_opts *o,
 	}
 	req.challenge = o->challenge;
 	req.challenge_len = o->challenge_len;
+	if (req.challenge == NULL) {
+		/* Ours, kept: the saved attestation needs it to verify. */
+		if (RAND_bytes(challenge, sizeof(challenge)) != 1) {
+			err = YKSSH_ERR(YKSSH_ERR_CRYPTO, "random challenge");
+			goto out;
+		}
+		req.challenge = challenge;
+		req.challenge_len = sizeof(challenge);
+	}
 
 	if ((err = ykssh_fido_open(ctx, o->devices, o->ndevices,
 	    &dev)) != NULL ||
@@ -526,8 +628,12 @@ ykssh_enroll_fido(struct ykssh_ctx *ctx, const struct ykssh_enroll_opts *o,
 		if ((err = make_plan(o, req.type, &p)) != NULL)
 			goto out;
 	}
+	ykssh_fido_enrollment_attest_in(e, &in);
+	in.challenge = req.challenge;
+	in.challenge_len = req.challenge_len;
 	if ((err = fill_result(dev, &p, e, r)) != NULL ||
-	    (err = save(ctx, o, &p, e, r)) != NULL)
+	    (err = check_attestation(o, dev, &req, pin, &in, r)) != NULL ||
+	    (err = save(ctx, o, &p, &in, r)) != NULL)
 		goto out;
 	r->ctap_requests = ykssh_fido_requests(dev);
 	*resultp = r;	/* transferred */
@@ -554,6 +660,8 @@ ykssh_enroll_result_free(struct ykssh_enroll_result *r)
 	free(r->stub_path);
 	free(r->pub_path);
 	free(r->attestation_path);
+	free(r->attestation_copy);
+	ykssh_attest_result_free(r->attest);
 	for (i = 0; i < sizeof(r->backups) / sizeof(r->backups[0]); i++)
 		free(r->backups[i]);
 	free(r->token_path);

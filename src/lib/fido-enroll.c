@@ -12,6 +12,7 @@
 
 #include "fido-internal.h"
 #include "fido-io.h"
+#include "ykssh/attest.h"
 #include "ykssh/secret.h"
 
 #define CHALLENGE_LEN	32
@@ -403,4 +404,18 @@ ykssh_fido_enrollment_attestation(const struct ykssh_fido_enrollment *e,
 	}
 	ykssh_buf_free(b);
 	return NULL;
+}
+
+void
+ykssh_fido_enrollment_attest_in(const struct ykssh_fido_enrollment *e,
+    struct ykssh_attest_fido_in *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->fmt = e->fmt;
+	in->x5c = e->x5c;
+	in->x5c_len = e->x5c_len;
+	in->sig = e->sig;
+	in->sig_len = e->sig_len;
+	in->authdata = e->authdata;
+	in->authdata_len = e->authdata_len;
 }

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "ykssh/attest.h"
 #include "ykssh/bitbucket.h"
 #include "ykssh/fido.h"
 #include "ykssh/piv.h"
@@ -96,7 +97,7 @@ item_for(struct ykssh_list *l, const char *fp, const struct ykssh_sshkey *k)
 	l->items = tmp;
 	it = &l->items[l->n];
 	memset(it, 0, sizeof(*it));
-	it->registered = it->on_token = -1;
+	it->registered = it->on_token = it->attest = -1;
 	if ((it->fingerprint = strdup(fp)) == NULL)
 		return NULL;
 	l->n++;
@@ -432,6 +433,29 @@ add_token(struct ykssh_ctx *ctx, struct ykssh_list *l,
 	return err;
 }
 
+/* The status of each local key's saved attestation. */
+static struct ykssh_err *
+add_attest(struct ykssh_list *l, const struct ykssh_attest_trust *t)
+{
+	struct ykssh_attest_result *a;
+	struct ykssh_err *err;
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		if (l->items[i].pub_path == NULL)
+			continue;
+		err = ykssh_attest_verify_file(t, l->items[i].pub_path, NULL,
+		    NULL, 0, &a);
+		if (err != NULL && ykssh_err_code(err) == YKSSH_ERR_NOMEM)
+			return err;
+		l->items[i].attest = err != NULL ? YKSSH_ATTEST_INVALID :
+		    (int)a->status;
+		ykssh_err_free(err);
+		ykssh_attest_result_free(a);
+	}
+	return NULL;
+}
+
 /* What is inconsistent, once every source is in. */
 static void
 judge(struct ykssh_list *l)
@@ -481,6 +505,8 @@ ykssh_list(struct ykssh_ctx *ctx, const struct ykssh_list_opts *o,
 		goto out;
 	if (o->on_token && (err = o->piv ? add_token_piv(ctx, l, o) :
 	    add_token(ctx, l, o)) != NULL)
+		goto out;
+	if (o->trust != NULL && (err = add_attest(l, o->trust)) != NULL)
 		goto out;
 	judge(l);
 	*listp = l;

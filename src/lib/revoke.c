@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ykssh/attest.h"
 #include "ykssh/bitbucket.h"
 #include "enroll-internal.h"
 #include "ykssh/enroll.h"
@@ -387,12 +388,15 @@ step_config(struct ykssh_ctx *ctx, const char *config,
 }
 
 static void
-step_files(struct ykssh_revoke_report *r)
+step_files(struct ykssh_revoke_report *r, int sk)
 {
-	const char *paths[2] = { r->stub_path, r->pub_path };
+	/* The attestation enroll saved beside the key goes too. */
+	char *att = r->pub_path == NULL ? NULL : ykssh_attest_path(
+	    r->pub_path, sk ? YKSSH_KEY_ED25519_SK : YKSSH_KEY_ECDSA_P256);
+	const char *paths[3] = { r->stub_path, r->pub_path, att };
 	int removed = 0, i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
 		if (paths[i] == NULL)
 			continue;
 		if (unlink(paths[i]) == 0)
@@ -401,9 +405,11 @@ step_files(struct ykssh_revoke_report *r)
 			set_step(r, YKSSH_REVOKE_FILES, YKSSH_REVOKE_FAILED,
 			    NULL, YKSSH_ERRNO(YKSSH_ERR_SYSTEM,
 			    "cannot remove %s", paths[i]));
+			free(att);
 			return;
 		}
 	}
+	free(att);
 	set_step(r, YKSSH_REVOKE_FILES, removed ? YKSSH_REVOKE_DONE :
 	    YKSSH_REVOKE_ABSENT, removed ? NULL : "no key files", NULL);
 }
@@ -605,7 +611,7 @@ ykssh_revoke(struct ykssh_ctx *ctx, const struct ykssh_revoke_opts *o,
 	/* Access first: the registration, then where ssh looks, then files. */
 	step_bitbucket(o, r);
 	step_config(ctx, config, r, &pl);
-	step_files(r);
+	step_files(r, sk);
 	step_token(ctx, o, r, sk && !o->piv);
 	*reportp = r;
 	r = NULL;

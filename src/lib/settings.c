@@ -18,6 +18,7 @@ ykssh_settings_free(struct ykssh_settings *s)
 	free(s->api_url);
 	free(s->cacert);
 	free(s->token_file);
+	free(s->trust_dir);
 	free(s->path);
 	free(s);
 }
@@ -77,6 +78,8 @@ ykssh_settings_parse(const char *text, size_t len, const char *name,
 			slot = &s->cacert;
 		else if (strcmp(key, "token-file") == 0)
 			slot = &s->token_file;
+		else if (strcmp(key, "trust-dir") == 0)
+			slot = &s->trust_dir;
 		else if (strcmp(key, "http-timeout") == 0) {
 			char *end;
 			long v = strtol(val, &end, 10);
@@ -93,7 +96,7 @@ ykssh_settings_parse(const char *text, size_t len, const char *name,
 			err = ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_CONFIG,
 			    "%s:%zu: unknown setting \"%.40s\"", name, lineno,
 			    key), "known settings: bitbucket-url, api-url, "
-			    "cacert, token-file, http-timeout");
+			    "cacert, token-file, http-timeout, trust-dir");
 			break;
 		}
 		if (*slot != NULL) {

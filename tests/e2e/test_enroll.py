@@ -25,6 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.environ["YKSSH_SOURCE_DIR"], "tests",
                                 "sim", "fido"))
 import e2elib  # noqa: E402
+import simtoken  # noqa: E402
 from simtoken import SimToken  # noqa: E402
 
 FIDOSIM = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("FIDOSIM")
@@ -63,6 +64,8 @@ class EnrollTest(unittest.TestCase):
     def env(self, **extra):
         env = {"PATH": os.environ["PATH"], "HOME": self.home,
                "YKSSH_SK_DEVICE": self.device(), "LANG": "C"}
+        # Trust the test root of the token's attestation certificate.
+        env.update(simtoken.trust_env())
         env.update(self.askpass.env())
         env.update(extra)
         return env
@@ -140,9 +143,10 @@ class TestFilesAndLogin(EnrollTest):
             self.check_with_ssh_keygen(r)
             self.sshd.authorize(r["public_key"])
             stubs.append(r["stub"])
+        # Each key: stub, .pub, and its attestation (ykssh verify).
         self.assertEqual(self.ssh_dir_files(), [
-            "id_ecdsa_sk", "id_ecdsa_sk.pub", "id_ed25519_sk",
-            "id_ed25519_sk.pub"])
+            "id_ecdsa_sk", "id_ecdsa_sk.attest", "id_ecdsa_sk.pub",
+            "id_ed25519_sk", "id_ed25519_sk.attest", "id_ed25519_sk.pub"])
         for s in stubs:
             self.assert_login(s)
         # A key that is not in authorized_keys is refused.
@@ -554,11 +558,19 @@ def verify_self_attestation(test, att, r, challenge):
         ad = ad[2:]
     else:
         test.fail("authdata is not a CBOR byte string")
+    signed = ad + hashlib.sha256(challenge).digest()
+    if att["cert"] != b"":
+        # Full attestation (the test token's certificate): its key signs.
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+        cert = x509.load_der_x509_certificate(att["cert"])
+        cert.public_key().verify(att["sig"], signed,
+                                 ec.ECDSA(hashes.SHA256()))
+        return
     blob = base64.b64decode(r["public_key"].split()[1])
     pk = blob[4 + 26 + 4:4 + 26 + 4 + 32]
-    Ed25519PublicKey.from_public_bytes(pk).verify(
-        att["sig"], ad + hashlib.sha256(challenge).digest())
-    test.assertEqual(att["cert"], b"")
+    Ed25519PublicKey.from_public_bytes(pk).verify(att["sig"], signed)
 
 
 if __name__ == "__main__":

@@ -449,6 +449,73 @@ class NotPiv(PivTest):
         self.assertIn("is not a PIV card", p.stderr)
 
 
+class Attestation(PivTest):
+    """The PIV attestation (slot certificate signed by F9, F9 by the
+    card's test root) decides whether enroll keeps the key."""
+    profile = "5.4"
+
+    def other_root(self):
+        d = os.path.join(self.tmp.name, "other-trust")
+        os.makedirs(d)
+        e2elib.run(["openssl", "req", "-x509", "-newkey", "ec",
+                    "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", os.path.join(d, "key"), "-out",
+                    os.path.join(d, "root.pem"), "-subj",
+                    "/CN=some other PIV root", "-days", "30"], check=True)
+        return d
+
+    def test_trusted_root_passes(self):
+        rep = json.loads(self.enroll("--no-config", "--json").stdout)
+        a = rep["attestation"]
+        self.assertEqual(a["status"], "verified", a)
+        self.assertEqual(a["serial"], 16000001)
+        self.assertEqual(a["firmware"], "5.4.3")
+        self.assertEqual(a["pin_policy"], "once")
+        self.assertEqual(a["touch_policy"], "cached")
+        p = self.ykssh("--json", "verify", rep["public_key_file"])
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertTrue(json.loads(p.stdout)["verified"])
+
+    def test_untrusted_root_refused(self):
+        self.env["YKSSH_TRUST_DIR"] = self.other_root()
+        p = self.enroll("--no-config", "--json", ok=False)
+        self.assertEqual(p.returncode, 86, p.stdout + p.stderr)
+        err = json.loads(p.stdout)["error"]
+        self.assertEqual(err["code"], "YKSSH_ERR_ATTESTATION")
+        self.assertIn("untrusted", err["message"])
+        self.assertIn("generated in slot 9a", err["message"])
+        self.assertIn("--allow-unattested", err["hint"])
+        ssh = os.path.join(self.home, ".ssh")
+        self.assertEqual([n for n in os.listdir(ssh)
+                          if n.startswith("id_piv")] if os.path.isdir(ssh)
+                         else [], [])
+        # --allow-unattested keeps it, with a warning.
+        p = self.enroll("--no-config", "--json", "--force",
+                        "--allow-unattested")
+        self.assertIn("--allow-unattested", p.stderr)
+        rep = json.loads(p.stdout)
+        self.assertEqual(rep["attestation"]["status"], "untrusted")
+        # verify: untrusted there, verified with the card's root.
+        p = self.ykssh("verify", rep["public_key_file"])
+        self.assertEqual(p.returncode, 86, p.stdout)
+        self.assertIn("untrusted", p.stdout)
+        p = self.ykssh("verify", "--trust-dir",
+                       os.path.dirname(self.piv.ca), rep["public_key_file"])
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("serial       16000001", p.stdout)
+
+    def test_foreign_attestation(self):
+        a = json.loads(self.enroll("--no-config", "--json").stdout)
+        b = json.loads(self.enroll("--no-config", "--json", "--slot", "9c",
+                                   "--pin-policy", "default").stdout)
+        shutil.copy(b["attestation_file"], a["attestation_file"])
+        p = self.ykssh("--json", "verify", a["public_key_file"])
+        self.assertEqual(p.returncode, 86, p.stdout)
+        att = json.loads(p.stdout)["keys"][0]["attestation"]
+        self.assertEqual(att["status"], "invalid")
+        self.assertIn("another key", att["reason"])
+
+
 def main():
     global PIVSIM, YKPIV_CHECK
     pivenv.enter_namespace()

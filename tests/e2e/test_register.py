@@ -28,6 +28,7 @@ sys.path.insert(0, os.path.join(SRC, "tests", "sim", "fido"))
 sys.path.insert(0, os.path.join(SRC, "tests", "sim", "bitbucket"))
 import bbenv  # noqa: E402
 import e2elib  # noqa: E402
+import simtoken  # noqa: E402
 from simtoken import SimToken  # noqa: E402
 
 FIDOSIM = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("FIDOSIM")
@@ -65,6 +66,8 @@ class RegisterTest(unittest.TestCase):
         env = {"PATH": os.environ["PATH"], "HOME": self.home,
                "YKSSH_SK_DEVICE": "udp://127.0.0.1:%d?local=0" %
                self.token.port, "LANG": "C"}
+        # Trust the test root of the token's attestation certificate.
+        env.update(simtoken.trust_env())
         if product == "cloud" and token is not None:
             env["YKSSH_BITBUCKET_USER"], env["YKSSH_BITBUCKET_TOKEN"] = \
                 self.bb.cloud_token("alice", "full" if token == "default"

@@ -81,7 +81,7 @@ class SimToken:
     def start(self):
         cmd = [self.binary, "--port", "0", "--state", self.state,
                "--control", self.control_path, "--die-with-parent"] + \
-            self.args
+            attestation_args(self) + self.args
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
                                      start_new_session=True)
         try:
@@ -205,3 +205,128 @@ class SimToken:
         dev = open_udp_device(self.port, timeout=timeout)
         self._devices.append(dev)
         return dev
+
+
+# Attestation.  Every SimToken carries an attestation certificate issued by
+# one test root CA made per test process (a stand-in for Yubico's FIDO
+# root), unless its args bring their own --attestation-cert or its
+# `attestation` attribute is set to None before start() (a self-attesting
+# token).  Point ykssh at the root with trust_env() (YKSSH_TRUST_DIR).
+_test_ca = {}
+
+
+def _new_key():
+    from cryptography.hazmat.primitives.asymmetric import ec
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def _write_pem(path, cert=None, key=None):
+    from cryptography.hazmat.primitives import serialization
+    with open(path, "wb") as f:
+        if cert is not None:
+            f.write(cert.public_bytes(serialization.Encoding.PEM))
+        if key is not None:
+            f.write(key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption()))
+
+
+def make_ca(name="ykssh test FIDO attestation root"):
+    """A self-signed root: (certificate, key)."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+    key = _new_key()
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(subject)
+            .issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None),
+                           critical=True)
+            .sign(key, hashes.SHA256()))
+    return cert, key
+
+
+def make_attestation_cert(ca_cert, ca_key, ou="Authenticator Attestation",
+                          is_ca=False, aaguid=None, days=3650, key=None):
+    """A packed attestation certificate (WebAuthn 8.2.1) for a token:
+    (certificate, key).  The arguments make broken ones for tests."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+    key = key or _new_key()
+    subject = x509.Name([
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "SE"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "ykssh tests"),
+        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, ou),
+        x509.NameAttribute(NameOID.COMMON_NAME, "fidosim attestation")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    b = (x509.CertificateBuilder().subject_name(subject)
+         .issuer_name(ca_cert.subject).public_key(key.public_key())
+         .serial_number(x509.random_serial_number())
+         .not_valid_before(now - datetime.timedelta(days=2))
+         .not_valid_after(now + datetime.timedelta(days=days))
+         .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None),
+                        critical=True))
+    if aaguid is not None:
+        # extnValue: OCTET STRING { OCTET STRING (16 bytes) }
+        b = b.add_extension(x509.UnrecognizedExtension(
+            x509.ObjectIdentifier("1.3.6.1.4.1.45724.1.1.4"),
+            b"\x04\x10" + aaguid), critical=False)
+    return b.sign(ca_key, hashes.SHA256()), key
+
+
+def test_ca():
+    """The per-process test root: dict(cert, key, dir); dir is a trust
+    directory holding only its ca.pem (removed at exit)."""
+    if not _test_ca:
+        import atexit
+        d = tempfile.mkdtemp(prefix="fidosim-ca-")
+        atexit.register(shutil.rmtree, d, True)
+        cert, key = make_ca()
+        os.mkdir(os.path.join(d, "trust"))
+        _write_pem(os.path.join(d, "trust", "ca.pem"), cert=cert)
+        _test_ca.update(cert=cert, key=key, dir=d,
+                        trust=os.path.join(d, "trust"))
+    return _test_ca
+
+
+def trust_dir():
+    """A trust directory with the test root of every SimToken."""
+    return test_ca()["trust"]
+
+
+def trust_env():
+    """The environment that makes ykssh trust the SimTokens' root."""
+    return {"YKSSH_TRUST_DIR": trust_dir()}
+
+
+def write_attestation(workdir, cert, key):
+    """Writes cert and key for --attestation-cert/-key; returns the args."""
+    c = os.path.join(workdir, "attestation-cert.pem")
+    k = os.path.join(workdir, "attestation-key.pem")
+    _write_pem(c, cert=cert)
+    _write_pem(k, key=key)
+    os.chmod(k, 0o600)
+    return ["--attestation-cert", c, "--attestation-key", k]
+
+
+def attestation_args(tok):
+    """fidosim arguments for tok's attestation (see above)."""
+    if getattr(tok, "attestation", "test-ca") is None or \
+            "--attestation-cert" in tok.args:
+        return []
+    c = os.path.join(tok.workdir, "attestation-cert.pem")
+    k = os.path.join(tok.workdir, "attestation-key.pem")
+    if not (os.path.exists(c) and os.path.exists(k)):
+        ca = test_ca()
+        os.makedirs(tok.workdir, exist_ok=True)
+        cert, key = make_attestation_cert(ca["cert"], ca["key"])
+        return write_attestation(tok.workdir, cert, key)
+    return ["--attestation-cert", c, "--attestation-key", k]

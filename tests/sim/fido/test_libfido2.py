@@ -52,6 +52,9 @@ class Libfido2Case(unittest.TestCase):
     def setUp(self):
         self.tok = SimToken(FIDOSIM, args=list(self.token_args))
         self.addCleanup(self.tok.cleanup)
+        # The simulator's own default: self attestation, unless a test
+        # passes --attestation-cert (SimToken would add the test root's).
+        self.tok.attestation = None
         self.tok.start()
         self.addCleanup(self.check_clean_exit)
         # local=0: an ephemeral client port, so tests run in parallel.

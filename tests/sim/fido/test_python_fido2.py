@@ -121,6 +121,9 @@ class TokenCase(unittest.TestCase):
     def setUp(self):
         self.tok = SimToken(FIDOSIM, args=self.token_args)
         self.addCleanup(self.tok.cleanup)
+        # The simulator's own default: self attestation, unless a test
+        # passes --attestation-cert (SimToken would add the test root's).
+        self.tok.attestation = None
         self.tok.start()
         self.addCleanup(self.check_clean_exit)
         self.ctap = Ctap2(self.tok.open_device())

@@ -182,11 +182,14 @@ class PivEnv:
                         % (READER_NAME, self.port, VPCD_DRIVER, self.port))
         if self.state is None:
             self.state = os.path.join(self.dir, "card.state")
-        self.ca = os.path.join(self.dir, "ca.pem")
+        # The card's test root, alone in a trust directory for ykssh.
+        os.mkdir(os.path.join(self.dir, "trust"))
+        self.ca = os.path.join(self.dir, "trust", "ca.pem")
         self.control_path = os.path.join(self.dir, "control.sock")
         self.reader = READER
         self.env = dict(os.environ)
         self.env["PCSCLITE_CSOCK_NAME"] = "/run/pcscd/pcscd.comm"
+        self.env["YKSSH_TRUST_DIR"] = os.path.dirname(self.ca)
         self.conf = conf
         self.start_pcscd()
         if self.with_card:
