@@ -106,6 +106,7 @@ _ykssh()
 		    --verify-required --no-verify-required --touch-required
 		    --no-touch-required --user --expires --no-expires
 		    --on-token --device --no-check --check-user --abort
+		    --trust-dir --allow-unattested
 		    --bitbucket-url --api-url --cacert --token-file
 		    $global" -- "$cur")) ;;
 	verify)

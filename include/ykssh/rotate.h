@@ -83,6 +83,9 @@ struct ykssh_rotate_opts {
 	const char	*check_user;	/* ssh login user of the check */
 	const char	*ssh_path;	/* NULL: "ssh" */
 	int		 abort;		/* undo an unfinished rotation */
+	/* The new key's attestation, as for enroll (NULL: default dirs). */
+	const struct ykssh_attest_trust *trust;
+	int		 allow_unattested;
 	const struct ykssh_enroll_ui *ui;	/* PIN and questions */
 	/*
 	 * Progress: called as each step starts (may be NULL); step NONE
@@ -114,6 +117,8 @@ struct ykssh_rotate_report {
 	char		*check_detail;	/* what the check saw */
 	int		 old_bb_absent;	/* already gone from Bitbucket */
 	int		 token_state;	/* 0 skipped, 1 deleted, 2 absent */
+	/* The new key's attestation did not verify (allow_unattested). */
+	int		 unattested;
 	enum ykssh_rotate_step done;	/* last step completed */
 	/* One sentence each: where each key stands now (never NULL). */
 	char		*old_state;

@@ -11,6 +11,7 @@
 #include "bbsetup.h"
 #include "cli.h"
 #include "prompt.h"
+#include "trust.h"
 #include "ykssh/fido.h"
 #include "ykssh/rotate.h"
 #include "ykssh/sshkey.h"
@@ -52,6 +53,9 @@ const struct cli_cmd cli_cmd_rotate = {
 	"  --check-user USER     log in as USER for the check (default: the\n"
 	"                        entry's User, git)\n"
 	"  --abort               undo an unfinished rotation (before the switch)\n"
+	"  --trust-dir DIR       attestation roots, as for enroll\n"
+	"  --allow-unattested    keep a new key whose attestation does not\n"
+	"                        verify (else exit 86 before it is used)\n"
 	CLI_BB_HELP
 	"Exit status: 0 when the rotation is finished; otherwise the failed\n"
 	"step's status (90: the server cannot be reached; 97: it refuses the\n"
@@ -63,7 +67,7 @@ enum {
 	OPT_TYPE = 0x200, OPT_RESIDENT, OPT_NORESIDENT, OPT_VERIFY,
 	OPT_NOVERIFY, OPT_TOUCH, OPT_NOTOUCH, OPT_USER, OPT_EXPIRES,
 	OPT_NOEXPIRES, OPT_ONTOKEN, OPT_DEVICE, OPT_NOCHECK, OPT_CHECKUSER,
-	OPT_ABORT
+	OPT_ABORT, OPT_TRUSTDIR, OPT_UNATTESTED
 };
 
 static void
@@ -189,6 +193,8 @@ cmd_rotate(struct cli *cli, int argc, char **argv)
 		{ "no-check", no_argument, NULL, OPT_NOCHECK },
 		{ "check-user", required_argument, NULL, OPT_CHECKUSER },
 		{ "abort", no_argument, NULL, OPT_ABORT },
+		{ "trust-dir", required_argument, NULL, OPT_TRUSTDIR },
+		{ "allow-unattested", no_argument, NULL, OPT_UNATTESTED },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ykssh_rotate_opts o;
@@ -200,6 +206,8 @@ cmd_rotate(struct cli *cli, int argc, char **argv)
 	char *end;
 	long days;
 	int c, status = 0, newkey = 0;
+	const char *trust_dir = NULL;
+	struct ykssh_attest_trust *trust = NULL;
 
 	memset(&o, 0, sizeof(o));
 	memset(&b, 0, sizeof(b));
@@ -273,6 +281,12 @@ cmd_rotate(struct cli *cli, int argc, char **argv)
 		case OPT_ABORT:
 			o.abort = 1;
 			break;
+		case OPT_TRUSTDIR:
+			trust_dir = optarg;
+			break;
+		case OPT_UNATTESTED:
+			o.allow_unattested = 1;
+			break;
 		default:
 			return cli_usage_error(cli, &cli_cmd_rotate,
 			    "unexpected option");
@@ -290,6 +304,11 @@ cmd_rotate(struct cli *cli, int argc, char **argv)
 	o.label = argv[optind];
 	if ((o.home = cli_need_home(cli, &status)) == NULL)
 		return status;
+	/* A broken trust directory stops us before the token is used. */
+	if (!o.abort && (err = cli_trust_load(o.home, trust_dir, &trust)) !=
+	    NULL)
+		goto out;
+	o.trust = trust;
 	if ((err = cli_bb_connect(cli, &b, o.home)) != NULL)
 		goto out;
 	o.bb = b.bb;
@@ -318,6 +337,10 @@ cmd_rotate(struct cli *cli, int argc, char **argv)
 		}
 		goto out;
 	}
+	if (r->unattested)
+		cli_warn(cli, "the new key's attestation did not verify; kept "
+		    "because of --allow-unattested: nothing proves it was "
+		    "made in hardware");
 	if (r->resumed && !o.abort && newkey)
 		cli_warn(cli, "an unfinished rotation was resumed: the new "
 		    "key's options are those it started with");
@@ -329,6 +352,7 @@ out:
 	if (err != NULL)
 		status = cli_fail(cli, err);
 	ykssh_rotate_report_free(r);
+	ykssh_attest_trust_free(trust);
 	cli_bb_close(&b);
 	return status;
 }

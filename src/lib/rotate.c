@@ -510,6 +510,8 @@ step_enroll(struct run *ru)
 	    YKSSH_SK_USER_PRESENCE_REQD) == 0;
 	eo.comment = j->comment != NULL ? j->comment : "";
 	eo.output = j->new_stub;
+	eo.trust = ru->o->trust;
+	eo.allow_unattested = ru->o->allow_unattested;
 	/*
 	 * An interrupted run may have made the resident credential of this
 	 * (application, user) without saving it: that one is ours to replace.
@@ -522,6 +524,8 @@ step_enroll(struct run *ru)
 	ui.confirm = no_confirm;	/* never replace another key */
 	if ((err = ykssh_enroll_fido(ru->ctx, &eo, &ui, &res)) != NULL)
 		goto out;
+	ru->r->unattested = res->attest != NULL &&
+	    res->attest->status != YKSSH_ATTEST_VERIFIED;
 	if ((j->new_fp = strdup(res->fingerprint)) == NULL)
 		err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
 out:
@@ -622,6 +626,54 @@ rename_once(const char *from, const char *to)
 	    to);
 }
 
+/* The attestation enroll saves beside a stub: "STUB.attest". */
+static char *
+attest_name(const char *stub)
+{
+	char *s;
+
+	return asprintf(&s, "%s.attest", stub) < 0 ? NULL : s;
+}
+
+static int
+same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return lstat(a, &sa) == 0 && lstat(b, &sb) == 0 &&
+	    sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev;
+}
+
+/*
+ * The attestation follows its key: the old one is kept with the old
+ * files (backed-up), the new one takes the canonical name with the .pub
+ * (pub-switched).  A key adopted from an interrupted enrollment may have
+ * none: then the old key's must not stay beside the new key.
+ */
+static struct ykssh_err *
+switch_attestation(const struct ykssh_rotate_journal *j, int backup)
+{
+	struct ykssh_err *err = NULL;
+	char *cur, *nw, *old;
+
+	cur = attest_name(j->stub);
+	nw = attest_name(j->new_stub);
+	old = attest_name(j->backup_stub);
+	if (cur == NULL || nw == NULL || old == NULL)
+		err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
+	else if (backup) {
+		if (exists(cur) && !exists(old))
+			err = link_once(cur, old);
+	} else if (exists(nw))
+		err = rename_once(nw, cur);
+	else if (same_file(cur, old) && unlink(cur) != 0 && errno != ENOENT)
+		err = YKSSH_ERRNO(YKSSH_ERR_SYSTEM, "cannot remove %s", cur);
+	free(cur);
+	free(nw);
+	free(old);
+	return err;
+}
+
 /* Steps 4-6: the old files kept under backup names, the new ones in. */
 static struct ykssh_err *
 step_switch(struct run *ru)
@@ -633,6 +685,7 @@ step_switch(struct run *ru)
 		progress(ru, YKSSH_ROTATE_BACKED_UP, j->backup_stub);
 		if ((err = link_once(j->stub, j->backup_stub)) != NULL ||
 		    (err = link_once(j->pub, j->backup_pub)) != NULL ||
+		    (err = switch_attestation(j, 1)) != NULL ||
 		    (err = record(ru, YKSSH_ROTATE_BACKED_UP)) != NULL)
 			return err;
 	}
@@ -657,7 +710,8 @@ step_switch(struct run *ru)
 	}
 	if (j->step < YKSSH_ROTATE_PUB_SWITCHED) {
 		progress(ru, YKSSH_ROTATE_PUB_SWITCHED, j->pub);
-		if ((err = rename_once(j->new_pub, j->pub)) != NULL ||
+		if ((err = switch_attestation(j, 0)) != NULL ||
+		    (err = rename_once(j->new_pub, j->pub)) != NULL ||
 		    (err = record(ru, YKSSH_ROTATE_PUB_SWITCHED)) != NULL)
 			return err;
 	}
@@ -839,6 +893,31 @@ fill_report(struct run *ru)
 	return describe(ru);
 }
 
+/* --abort: the new key's attestation and the old one's backup link go. */
+static struct ykssh_err *
+abort_attestation(const struct ykssh_rotate_journal *j)
+{
+	struct ykssh_err *err = NULL;
+	char *nw, *old;
+	char *paths[2];
+	int i;
+
+	nw = attest_name(j->new_stub);
+	old = attest_name(j->backup_stub);
+	paths[0] = nw;
+	paths[1] = j->step >= YKSSH_ROTATE_BACKED_UP ? old : NULL;
+	if (nw == NULL || old == NULL)
+		err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
+	for (i = 0; err == NULL && i < 2; i++)
+		if (paths[i] != NULL && unlink(paths[i]) != 0 &&
+		    errno != ENOENT)
+			err = YKSSH_ERRNO(YKSSH_ERR_SYSTEM, "cannot remove %s",
+			    paths[i]);
+	free(nw);
+	free(old);
+	return err;
+}
+
 /* --abort: before the switch, back to the old key alone. */
 static struct ykssh_err *
 abort_rotation(struct run *ru)
@@ -870,6 +949,8 @@ abort_rotation(struct run *ru)
 		if (unlink(paths[i]) != 0 && errno != ENOENT)
 			return YKSSH_ERRNO(YKSSH_ERR_SYSTEM, "cannot remove %s",
 			    paths[i]);
+	if ((err = abort_attestation(j)) != NULL)
+		return err;
 	if (unlink(ru->journal) != 0 && errno != ENOENT)
 		return YKSSH_ERRNO(YKSSH_ERR_SYSTEM, "cannot remove %s",
 		    ru->journal);

@@ -110,10 +110,35 @@ class RotateTest(RevokeTest):
         self.assertFalse(os.path.exists(self.journal()))
         self.assertFalse(os.path.exists(stub + ".new"))
         self.assertFalse(os.path.exists(stub + ".new.pub"))
+        # The attestation beside the stub is the new key's (verify checks
+        # it attests the key of the .pub) and chains to the test root.
+        self.assertFalse(os.path.exists(stub + ".new.attest"))
+        v = self.ykssh("verify", "work", env=self.env())
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+        self.assertEqual(json.loads(v.stdout)["keys"][0]["attestation"]
+                         ["status"], "verified")
         return new_fp
 
 
 class TestRotate(RotateTest):
+    def test_untrusted_new_key_refused_old_key_kept(self):
+        r = self.start()
+        empty = os.path.join(self.tmp, "no-roots")
+        os.mkdir(empty)
+        p = self.rotate(env=self.env(YKSSH_TRUST_DIR=empty))
+        self.assertEqual(p.returncode, 86, p.stderr)
+        self.assertIn("untrusted", p.stderr)
+        self.assertIn("--allow-unattested", p.stderr)
+        self.assertFalse(os.path.exists(r["stub"] + ".new"))
+        self.assertEqual([k["fingerprint"] for k in self.bb.keys()["cloud"]],
+                         [r["fingerprint"].split(":", 1)[1]])
+        self.config_pushes()
+        # With the roots, the same command finishes the job.
+        p = self.rotate()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assert_rotated(r["stub"], r["fingerprint"], self.keep(
+            r["stub"] + ".old"))
+
     def test_rotate_then_old_key_refused(self):
         r = self.start("--expires", "30")
         old = self.keep(r["stub"])
