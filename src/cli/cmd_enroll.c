@@ -778,10 +778,6 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 		    "own --label and --host"));
 	if ((o.home = cli_need_home(cli, &status)) == NULL)
 		return status;
-	/* A broken trust directory stops us before the token is used. */
-	if ((err = cli_trust_load(o.home, trust_dir, &trust)) != NULL)
-		return cli_fail(cli, err);
-	o.trust = po.trust = trust;
 	/*
 	 * A second FIDO2 key under an enrolled label: a backup, or a
 	 * replacement (PIV's --force also overwrites slots: not asked).
@@ -799,6 +795,12 @@ cmd_enroll(struct cli *cli, int argc, char **argv)
 			o.type = bp->type;
 		o.not_on = bp->primary;
 	}
+	/* A broken trust directory stops us before the token is used. */
+	if ((err = cli_trust_load(o.home, trust_dir, &trust)) != NULL) {
+		ykssh_enroll_backup_free(bp);
+		return cli_fail(cli, err);
+	}
+	o.trust = po.trust = trust;
 	if (piv) {
 		po.home = o.home;
 		po.label = o.label;
