@@ -70,14 +70,4 @@ enum dr_auth {
 enum dr_auth ykssh_dr_classify_auth(const char *text, size_t len,
     int timed_out, char **fpp, char **linep);
 
-/*
- * Runs argv (PATH searched) in envp (NULL: ours) with stdin from /dev/null, collecting stdout
- * and stderr (at most 1 MiB each), killing it after timeout_ms.  *statusp
- * is its exit status, or -1 when killed by a signal or the timeout
- * (*timed_outp).  Errors: SYSTEM (it could not be started), NOMEM.
- */
-struct ykssh_err *ykssh_dr_run(const char *const *argv, char *const *envp,
-    int timeout_ms, char **outp, size_t *outlenp, char **errp, size_t *errlenp,
-    int *statusp, int *timed_outp) YKSSH_MUST_CHECK;
-
 #endif /* YKSSH_DOCTOR_INTERNAL_H */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "doctor-internal.h"
+#include "proc-internal.h"
 #include "ykssh/atomicfile.h"
 #include "ykssh/bitbucket.h"
 #include "ykssh/fido.h"
@@ -323,8 +324,8 @@ ssh_g(struct run *r, char **errtextp)
 	argv[n++] = "--";
 	argv[n++] = r->t->host;
 	argv[n] = NULL;
-	if ((err = ykssh_dr_run(argv, NULL, 10000, &out, &outlen, &errt, &errlen,
-	    &st, &to)) != NULL)
+	if ((err = ykssh_proc_run(argv, NULL, 10000, YKSSH_PROC_OWN_GROUP,
+	    &out, &outlen, &errt, &errlen, &st, &to)) != NULL)
 		return err;
 	if (st != 0) {
 		*errtextp = errt;
@@ -648,8 +649,8 @@ check_agent(struct run *r)
 	argv[0] = r->o->ssh_add_path != NULL ? r->o->ssh_add_path : "ssh-add";
 	argv[1] = "-L";
 	argv[2] = NULL;
-	err = ykssh_dr_run(argv, env, 10000, &out, &outlen, &errt, &errlen,
-	    &st, &to);
+	err = ykssh_proc_run(argv, env, 10000, YKSSH_PROC_OWN_GROUP, &out,
+	    &outlen, &errt, &errlen, &st, &to);
 	env_free(env);
 	free(sock);
 	if (err != NULL) {
@@ -867,8 +868,9 @@ check_hostkey(struct run *r)
 		argv[4] = f;
 		argv[5] = NULL;
 		out = errt = NULL;
-		if ((err = ykssh_dr_run(argv, NULL, 10000, &out, &outlen, &errt,
-		    &errlen, &st, &to)) != NULL)
+		if ((err = ykssh_proc_run(argv, NULL, 10000,
+		    YKSSH_PROC_OWN_GROUP, &out, &outlen, &errt, &errlen, &st,
+		    &to)) != NULL)
 			ykssh_err_free(err);
 		else if (st == 0 && outlen > 0) {
 			found = 1;
@@ -967,8 +969,10 @@ check_auth(struct run *r)
 	if (r->key != NULL && strcmp(r->t->kind, "fido2") == 0 &&
 	    (ykssh_sshkey_sk_flags(r->key) & YKSSH_SK_USER_PRESENCE_REQD))
 		ykssh_ctx_notice(r->ctx, YKSSH_NOTICE_TOUCH, r->model);
-	if ((err = ykssh_dr_run(argv, NULL, secs * 1000 + TOUCH_WAIT_MS, &out,
-	    &outlen, &errt, &errlen, &st, &to)) != NULL) {
+	/* A PIN may be asked on the terminal: stay in its process group. */
+	if ((err = ykssh_proc_run(argv, NULL, secs * 1000 + TOUCH_WAIT_MS,
+	    needs_pin ? 0 : YKSSH_PROC_OWN_GROUP, &out, &outlen, &errt,
+	    &errlen, &st, &to)) != NULL) {
 		set(r, YKSSH_DOCTOR_AUTH, YKSSH_DOCTOR_SKIP,
 		    ykssh_err_find_hint(err), "%s", ykssh_err_message(err));
 		ykssh_err_free(err);

@@ -7,24 +7,13 @@
  * only those settings, so that no other IdentityFile of the config, no
  * agent and no control master (which would prove the old key) take part.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "proc-internal.h"
 #include "ykssh/rotate.h"
 
-extern char **environ;
-
-#define OUT_MAX		(256 * 1024)
 #define CHECK_TIMEOUT_S	180	/* a touch, maybe a PIN */
 #define ARGV_MAX	64
 
@@ -46,112 +35,24 @@ static const struct {
 };
 
 /*
- * Runs argv with stdin from /dev/null; collects stdout and stderr (each
- * capped) and the exit status (255 when killed after the timeout).
+ * Runs argv with stdin from /dev/null; collects stdout and stderr and the
+ * exit status (255 when killed after the timeout).  ssh stays in our
+ * process group: it may ask for a PIN on the terminal.
  */
 static struct ykssh_err *
 run(char *const argv[], char **outp, char **errp, int *statusp)
 {
-	posix_spawn_file_actions_t fa;
-	struct pollfd pfd[2];
-	char *buf[2] = { NULL, NULL }, *nb, tmp[4096];
-	size_t len[2] = { 0, 0 }, i;
-	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, st, fa_init = 0;
-	struct ykssh_err *err = NULL;
-	time_t deadline = time(NULL) + CHECK_TIMEOUT_S;
-	pid_t pid = -1;
-	ssize_t n;
-	int killed = 0;
+	size_t outlen, errlen;
+	int timed_out;
+	struct ykssh_err *err;
 
-	*outp = *errp = NULL;
-	if (pipe2(po, O_CLOEXEC) == -1 || pipe2(pe, O_CLOEXEC) == -1 ||
-	    (errno = posix_spawn_file_actions_init(&fa)) != 0) {
-		err = YKSSH_ERRNO(YKSSH_ERR_SYSTEM, "cannot run %s", argv[0]);
-		goto out;
-	}
-	fa_init = 1;
-	if ((errno = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
-	    O_RDONLY, 0)) != 0 ||
-	    (errno = posix_spawn_file_actions_adddup2(&fa, po[1], 1)) != 0 ||
-	    (errno = posix_spawn_file_actions_adddup2(&fa, pe[1], 2)) != 0 ||
-	    (errno = posix_spawnp(&pid, argv[0], &fa, NULL, argv,
-	    environ)) != 0) {
-		pid = -1;
-		err = ykssh_err_hint(YKSSH_ERRNO(YKSSH_ERR_SYSTEM,
-		    "cannot run %s", argv[0]), "install the OpenSSH client");
-		goto out;
-	}
-	close(po[1]);
-	close(pe[1]);
-	po[1] = pe[1] = -1;
-	pfd[0].fd = po[0];
-	pfd[1].fd = pe[0];
-	while (pfd[0].fd != -1 || pfd[1].fd != -1) {
-		pfd[0].events = pfd[1].events = POLLIN;
-		if (time(NULL) > deadline && !killed) {
-			kill(pid, SIGTERM);
-			killed = 1;
-		}
-		if (poll(pfd, 2, 1000) == -1) {
-			if (errno == EINTR)
-				continue;
-			err = YKSSH_ERRNO(YKSSH_ERR_SYSTEM, "poll");
-			goto out;
-		}
-		for (i = 0; i < 2; i++) {
-			if (pfd[i].fd == -1 || pfd[i].revents == 0)
-				continue;
-			n = read(pfd[i].fd, tmp, sizeof(tmp));
-			if (n == -1 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				pfd[i].fd = -1;
-				continue;
-			}
-			if (len[i] + (size_t)n > OUT_MAX)
-				continue;
-			if ((nb = realloc(buf[i], len[i] + (size_t)n + 1)) ==
-			    NULL) {
-				err = YKSSH_ERR(YKSSH_ERR_NOMEM,
-				    "out of memory");
-				goto out;
-			}
-			buf[i] = nb;
-			memcpy(buf[i] + len[i], tmp, (size_t)n);
-			len[i] += (size_t)n;
-			buf[i][len[i]] = '\0';
-		}
-	}
-out:
-	if (fa_init)
-		posix_spawn_file_actions_destroy(&fa);
-	for (i = 0; i < 2; i++) {
-		if (po[i] != -1)
-			close(po[i]);
-		if (pe[i] != -1)
-			close(pe[i]);
-	}
-	if (pid != -1) {
-		if (err != NULL)
-			kill(pid, SIGTERM);
-		while (waitpid(pid, &st, 0) == -1)
-			if (errno != EINTR) {
-				st = 255 << 8;
-				break;
-			}
-		*statusp = killed || !WIFEXITED(st) ? 255 : WEXITSTATUS(st);
-	}
-	for (i = 0; err == NULL && i < 2; i++)
-		if (buf[i] == NULL && (buf[i] = strdup("")) == NULL)
-			err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
-	if (err == NULL) {
-		*outp = buf[0];
-		*errp = buf[1];
-		buf[0] = buf[1] = NULL;	/* transferred */
-	}
-	free(buf[0]);
-	free(buf[1]);
-	return err;
+	if ((err = ykssh_proc_run((const char *const *)argv, NULL,
+	    CHECK_TIMEOUT_S * 1000, 0, outp, &outlen, errp, &errlen, statusp,
+	    &timed_out)) != NULL)
+		return err;
+	if (*statusp == -1)
+		*statusp = 255;
+	return NULL;
 }
 
 /* The value of "key value" in ssh -G output (malloc'd), or NULL. */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Running ssh, ssh-add and ssh-keygen for ykssh doctor: stdin from
- * /dev/null, stdout and stderr collected, a deadline after which the
- * child's process group is killed (ssh may have started ssh-sk-helper).
+ * Running ssh, ssh-add and ssh-keygen (doctor, rotate's login check):
+ * stdin from /dev/null, stdout and stderr collected, a deadline after
+ * which the child is killed, with its process group when it has its own
+ * (ssh may have started ssh-sk-helper).
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -18,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "doctor-internal.h"
+#include "proc-internal.h"
 
 #define OUT_MAX	(1024 * 1024)
 
@@ -60,8 +61,8 @@ drain(int *fd, char **buf, size_t *len)
 }
 
 struct ykssh_err *
-ykssh_dr_run(const char *const *argv, char *const *envp, int timeout_ms,
-    char **outp, size_t *outlenp, char **errp, size_t *errlenp,
+ykssh_proc_run(const char *const *argv, char *const *envp, int timeout_ms,
+    int flags, char **outp, size_t *outlenp, char **errp, size_t *errlenp,
     int *statusp, int *timed_outp)
 {
 	posix_spawn_file_actions_t fa;
@@ -84,8 +85,10 @@ ykssh_dr_run(const char *const *argv, char *const *envp, int timeout_ms,
 	}
 	posix_spawn_file_actions_init(&fa);
 	posix_spawnattr_init(&at);
-	posix_spawnattr_setpgroup(&at, 0);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
+	if (flags & YKSSH_PROC_OWN_GROUP) {
+		posix_spawnattr_setpgroup(&at, 0);
+		posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
+	}
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, po[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
@@ -112,7 +115,8 @@ ykssh_dr_run(const char *const *argv, char *const *envp, int timeout_ms,
 
 		if (left <= 0) {
 			*timed_outp = 1;
-			kill(-pid, SIGKILL);
+			kill(flags & YKSSH_PROC_OWN_GROUP ? -pid : pid,
+			    SIGKILL);
 			break;
 		}
 		for (i = 0; i < 2; i++) {
@@ -126,7 +130,8 @@ ykssh_dr_run(const char *const *argv, char *const *envp, int timeout_ms,
 		for (i = 0; i < 2; i++)
 			if (fds[i] != -1 && pfd[i].revents != 0 &&
 			    drain(&fds[i], &buf[i], &len[i]) != 0) {
-				kill(-pid, SIGKILL);
+				kill(flags & YKSSH_PROC_OWN_GROUP ? -pid : pid,
+				    SIGKILL);
 				err = YKSSH_ERR(YKSSH_ERR_NOMEM,
 				    "out of memory");
 				break;
@@ -140,7 +145,8 @@ ykssh_dr_run(const char *const *argv, char *const *envp, int timeout_ms,
 	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
 		;
 	/* Whatever it left behind in its group (ssh-sk-helper). */
-	kill(-pid, SIGKILL);
+	if (flags & YKSSH_PROC_OWN_GROUP)
+		kill(-pid, SIGKILL);
 	if (err != NULL)
 		goto out;
 	if (!*timed_outp && WIFEXITED(st))
