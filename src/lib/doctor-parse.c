@@ -225,6 +225,15 @@ has(const char *p, size_t n, const char *s)
 	return 0;
 }
 
+/* Does the line [p, p+n) start with s?  (It need not end in a NUL.) */
+static int
+starts(const char *p, size_t n, const char *s)
+{
+	size_t m = strlen(s);
+
+	return n >= m && memcmp(p, s, m) == 0;
+}
+
 static char *
 clean(const char *p, size_t n)
 {
@@ -297,9 +306,9 @@ ykssh_dr_classify_auth(const char *text, size_t len, int timed_out,
 			touch = 1;
 		if (fp == NULL && has(p, n, "Server accepts key:"))
 			fp = accepted_fp(p, n);
-		if (n > 0 && strncmp(p, "debug", 5) != 0 &&
-		    strncmp(p, "Authenticated", 13) != 0 &&
-		    strncmp(p, "Transferred", 11) != 0) {
+		if (n > 0 && !starts(p, n, "debug") &&
+		    !starts(p, n, "Authenticated") &&
+		    !starts(p, n, "Transferred")) {
 			free(last);
 			last = clean(p, n);
 		}
