@@ -3,8 +3,9 @@
  * Changing only the key id of a block (a rotated key keeps its file
  * name): the begin marker and the checksum change, nothing ssh reads, so
  * the block means exactly what it meant.  A rotated PIV key has a new
- * .pub: its first IdentityFile line changes too, nothing else.  Re-applying the entry instead
- * could add lines (HostName, Port) that later user lines made necessary.
+ * .pub: its first IdentityFile line changes too, nothing else.
+ * Re-applying the entry instead could add lines (HostName, Port) that
+ * later user lines made necessary.
  */
 #include <stdio.h>
 #include <stdlib.h>
