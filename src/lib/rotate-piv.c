@@ -373,11 +373,20 @@ ykssh_rotate_piv_enroll(struct ykssh_rotate_run *ru)
 			goto out;
 		}
 		/*
-		 * A key without its attestation certificate: the run died
-		 * inside enrollment, before anything was written or
-		 * registered.  That unused key is replaced.
+		 * A key without any certificate: the run died inside
+		 * enrollment (between GENERATE and storing the attestation),
+		 * before anything was written or registered.  That unused
+		 * key is replaced; anything else in the slot is not ours.
 		 */
-		force = fp != NULL || sk.cert != NULL;
+		if (sk.cert != NULL) {
+			err = ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_SLOT_OCCUPIED,
+			    "slot %02x now holds a key or certificate this "
+			    "rotation did not make", j->new_slot), "'ykssh "
+			    "rotate --abort %s', then rotate again (another "
+			    "slot is chosen)", j->label);
+			goto out;
+		}
+		force = fp != NULL;
 	}
 	memset(&eo, 0, sizeof(eo));
 	eo.home = ru->o->home;
