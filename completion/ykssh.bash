@@ -101,12 +101,16 @@ _ykssh()
 		--type)
 			COMPREPLY=($(compgen -W "ed25519-sk ecdsa-sk" -- "$cur"))
 			return ;;
+		--slot)
+			COMPREPLY=($(compgen -W "9a 9c 9d 9e 82 83 84 85 86 87 88
+			    89 8a 8b 8c 8d 8e 8f 90 91 92 93 94 95" -- "$cur"))
+			return ;;
 		esac
 		COMPREPLY=($(compgen -W "--type --resident --no-resident
 		    --verify-required --no-verify-required --touch-required
 		    --no-touch-required --user --expires --no-expires
 		    --on-token --device --no-check --check-user --abort
-		    --trust-dir --allow-unattested
+		    --trust-dir --allow-unattested --slot --reader
 		    --bitbucket-url --api-url --cacert --token-file
 		    $global" -- "$cur")) ;;
 	verify)

@@ -23,6 +23,23 @@
  *	old-removed	the old key deleted from Bitbucket
  *	token		the old resident credential deleted (opts.on_token)
  *
+ * A PIV key (an entry with PKCS11Provider) keeps working from its slot
+ * while the new key is made in another slot (opts.piv_slot, else the
+ * first empty one of 9a, 9c, 9d, 9e, 82..95) with the old key's
+ * algorithm and PIN and touch policies; its steps are:
+ *
+ *	planned		the old key's slot found on the card, the new slot
+ *			and file names (id_piv_SLOT_LABEL.pub) decided
+ *	enrolled	the new key made in the new slot, its .pub and
+ *			attestation chain written (as enroll --piv does)
+ *	registered, proven	as above (ssh with PKCS11Provider and the new
+ *			.pub alone)
+ *	config		the entry's IdentityFile names the new .pub
+ *	old-files	the old .pub and attestation renamed to *.old
+ *	old-removed	the old key deleted from Bitbucket
+ *	token		the old slot's key and certificate deleted
+ *			(opts.on_token)
+ *
  * then the journal is removed.  With a journal present, ykssh_rotate
  * resumes after its last step: it never makes a second new key and never
  * removes the old key before the new one is proven and in place.  A
@@ -50,6 +67,7 @@ enum ykssh_rotate_step {
 	YKSSH_ROTATE_STUB_SWITCHED,
 	YKSSH_ROTATE_PUB_SWITCHED,
 	YKSSH_ROTATE_CONFIG,
+	YKSSH_ROTATE_OLD_FILES,		/* PIV only */
 	YKSSH_ROTATE_OLD_REMOVED,
 	YKSSH_ROTATE_TOKEN,
 	YKSSH_ROTATE_DONE		/* journal removed */
@@ -86,6 +104,9 @@ struct ykssh_rotate_opts {
 	/* The new key's attestation, as for enroll (NULL: default dirs). */
 	const struct ykssh_attest_trust *trust;
 	int		 allow_unattested;
+	/* PIV: the new key's slot (0: the first empty one), the reader. */
+	uint8_t		 piv_slot;
+	const char	*reader;	/* NULL: the first YubiKey */
 	const struct ykssh_enroll_ui *ui;	/* PIN and questions */
 	/*
 	 * Progress: called as each step starts (may be NULL); step NONE
@@ -119,6 +140,10 @@ struct ykssh_rotate_report {
 	int		 token_state;	/* 0 skipped, 1 deleted, 2 absent */
 	/* The new key's attestation did not verify (allow_unattested). */
 	int		 unattested;
+	/* A PIV key: its slots (the paths: pub_path, backup_pub). */
+	int		 piv;
+	uint8_t		 old_slot;
+	uint8_t		 new_slot;
 	enum ykssh_rotate_step done;	/* last step completed */
 	/* One sentence each: where each key stands now (never NULL). */
 	char		*old_state;
@@ -130,7 +155,7 @@ void ykssh_rotate_report_free(struct ykssh_rotate_report *r);
  * Rotates (or, with opts.abort, undoes an unfinished rotation before the
  * switch).  *reportp is set whenever the old key was found, also on
  * error.  Errors: FILE_NOT_FOUND (no entry of that label, or its key
- * files are missing), UNSUPPORTED (a PIV key), CONFIG, the token's
+ * files are missing), CONFIG, SLOT_OCCUPIED (no free PIV slot), the token's
  * errors (enroll.h), Bitbucket's (bitbucket.h), REJECTED (the server
  * refused the new key's login), NETWORK (the ssh host cannot be reached),
  * DEVICE_NOT_FOUND (the token step waits for the token); each leaves the
@@ -153,5 +178,10 @@ struct ykssh_err *ykssh_rotate(struct ykssh_ctx *ctx,
 struct ykssh_err *ykssh_rotate_check_login(const char *ssh_path,
     const char *config_path, const char *host, const char *user,
     const char *identity, char **detailp) YKSSH_MUST_CHECK;
+/* The same for a PIV key: identity is its .pub, pkcs11 the module. */
+struct ykssh_err *ykssh_rotate_check_login_pkcs11(const char *ssh_path,
+    const char *config_path, const char *host, const char *user,
+    const char *identity, const char *pkcs11, char **detailp)
+    YKSSH_MUST_CHECK;
 
 #endif /* YKSSH_ROTATE_H */

@@ -307,5 +307,17 @@ struct ykssh_err *ykssh_sshconfig_set_key_id_text(const char *in,
 struct ykssh_err *ykssh_sshconfig_set_key_id_file(struct ykssh_ctx *ctx,
     const char *path, const char *label, const char *key_id,
     struct ykssh_sshconfig_report **repp) YKSSH_MUST_CHECK;
+/*
+ * The same, and the block's first IdentityFile line names identity_file
+ * (NULL: unchanged), as after the rotation of a PIV key (a new .pub).
+ */
+struct ykssh_err *ykssh_sshconfig_switch_key_text(const char *in,
+    size_t inlen, const char *label, const char *key_id,
+    const char *identity_file, char **outp, size_t *outlenp)
+    YKSSH_MUST_CHECK;
+struct ykssh_err *ykssh_sshconfig_switch_key_file(struct ykssh_ctx *ctx,
+    const char *path, const char *label, const char *key_id,
+    const char *identity_file, struct ykssh_sshconfig_report **repp)
+    YKSSH_MUST_CHECK;
 
 #endif /* YKSSH_SSHCONFIG_H */

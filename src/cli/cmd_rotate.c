@@ -13,6 +13,7 @@
 #include "prompt.h"
 #include "trust.h"
 #include "ykssh/fido.h"
+#include "ykssh/piv.h"
 #include "ykssh/rotate.h"
 #include "ykssh/sshkey.h"
 
@@ -22,8 +23,9 @@ const struct cli_cmd cli_cmd_rotate = {
 	"rotate", cmd_rotate,
 	"Replace a key with a new one: enroll, register, prove, switch, remove",
 	"rotate [options] LABEL",
-	"Replaces the FIDO2 key of the ~/.ssh/config entry LABEL: makes a new\n"
-	"key of the same kind and options (beside the old files, as .new),\n"
+	"Replaces the key of the ~/.ssh/config entry LABEL: makes a new key\n"
+	"of the same kind and options (FIDO2: beside the old files, as .new;\n"
+	"PIV: in another slot of the card, as id_piv_SLOT_LABEL.pub),\n"
 	"registers it with Bitbucket, proves it with an ssh login to the\n"
 	"entry's host using the new key alone, moves it into place (the old\n"
 	"files are kept as .old), updates the entry, then removes the old key\n"
@@ -45,7 +47,12 @@ const struct cli_cmd cli_cmd_rotate = {
 	"                        (default: the old registration's lifetime)\n"
 	"  --no-expires          the new registration does not expire\n"
 	"  --on-token            also delete the old resident credential\n"
-	"                        (asks for the token's PIN)\n"
+	"                        (asks for the token's PIN), or the old PIV\n"
+	"                        slot's key and certificate\n"
+	"  --slot SLOT           PIV: the new key's slot (default: the first\n"
+	"                        empty one of 9a, 9c, 9d, 9e, 82..95)\n"
+	"  --reader NAME         PIV: the card's reader (default: the first\n"
+	"                        YubiKey)\n"
 	"  --device PATH         the token: /dev/hidrawN, or\n"
 	"                        udp://HOST:PORT[?local=PORT] for a simulator\n"
 	"  --no-check            do not prove the new key with an ssh login\n"
@@ -67,7 +74,7 @@ enum {
 	OPT_TYPE = 0x200, OPT_RESIDENT, OPT_NORESIDENT, OPT_VERIFY,
 	OPT_NOVERIFY, OPT_TOUCH, OPT_NOTOUCH, OPT_USER, OPT_EXPIRES,
 	OPT_NOEXPIRES, OPT_ONTOKEN, OPT_DEVICE, OPT_NOCHECK, OPT_CHECKUSER,
-	OPT_ABORT, OPT_TRUSTDIR, OPT_UNATTESTED
+	OPT_ABORT, OPT_TRUSTDIR, OPT_UNATTESTED, OPT_SLOT, OPT_READER
 };
 
 static void
@@ -94,7 +101,8 @@ on_progress(void *arg, enum ykssh_rotate_step step, const char *detail)
 		"registering the new key", "proving the new key with ssh to",
 		"keeping the old files as", "removing the old .pub",
 		"moving the new stub to",
-		"moving the new .pub to", "updating", "removing the old key "
+		"moving the new .pub to", "updating",
+		"keeping the old .pub as", "removing the old key "
 		"from Bitbucket:", "deleting the old key from the token:"
 	};
 	const struct cli *cli = arg;
@@ -120,9 +128,15 @@ print_state(const struct cli *cli, const struct ykssh_rotate_report *r)
 static int
 print_json(const struct cli *cli, const struct ykssh_rotate_report *r)
 {
-	return cli_print_json(cli, json_pack("{s:s, s:s, s:s?, s:s, s:s,"
-	    " s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:I, s:b, s:s?, s:s?,"
-	    " s:s, s:s, s:s, s:b}",
+	char os[8] = "", ns[8] = "";
+
+	if (r->piv) {
+		snprintf(os, sizeof(os), "%02x", r->old_slot);
+		snprintf(ns, sizeof(ns), "%02x", r->new_slot);
+	}
+	return cli_print_json(cli, json_pack("{s:s, s:s, s:s?, s:s?, s:s,"
+	    " s:s?, s:s, s:s, s:s, s:b, s:b, s:b, s:I, s:b, s:s?, s:s?,"
+	    " s:s, s:s, s:s, s:b, s:s, s:s?, s:s?}",
 	    "label", r->label,
 	    "old_fingerprint", r->old_fingerprint,
 	    "new_fingerprint", r->new_fingerprint,
@@ -145,7 +159,10 @@ print_json(const struct cli *cli, const struct ykssh_rotate_report *r)
 	    "step", ykssh_rotate_step_name(r->done),
 	    "old_key", r->old_state,
 	    "new_key", r->new_state,
-	    "resumed", r->resumed));
+	    "resumed", r->resumed,
+	    "kind", r->piv ? "piv" : "fido2",
+	    "slot", r->piv ? ns : NULL,
+	    "old_slot", r->piv ? os : NULL));
 }
 
 static void
@@ -160,7 +177,11 @@ print_human(const struct cli *cli, const struct ykssh_rotate_report *r)
 	fprintf(cli->out, "  new key      %s (%s)\n", r->new_fingerprint,
 	    ykssh_sshkey_type_label(ykssh_sshkey_type_from_name(
 	    r->new_type)));
-	fprintf(cli->out, "  key stub     %s\n", r->stub_path);
+	if (r->piv)
+		fprintf(cli->out, "  slot         %02x (the old key's: %02x)\n",
+		    r->new_slot, r->old_slot);
+	else
+		fprintf(cli->out, "  key stub     %s\n", r->stub_path);
 	fprintf(cli->out, "  public key   %s\n", r->pub_path);
 	fprintf(cli->out, "  checked      %s\n", !r->checked ?
 	    "no (--no-check)" : r->check_detail != NULL ? r->check_detail :
@@ -195,6 +216,8 @@ cmd_rotate(struct cli *cli, int argc, char **argv)
 		{ "abort", no_argument, NULL, OPT_ABORT },
 		{ "trust-dir", required_argument, NULL, OPT_TRUSTDIR },
 		{ "allow-unattested", no_argument, NULL, OPT_UNATTESTED },
+		{ "slot", required_argument, NULL, OPT_SLOT },
+		{ "reader", required_argument, NULL, OPT_READER },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ykssh_rotate_opts o;
@@ -205,7 +228,7 @@ cmd_rotate(struct cli *cli, int argc, char **argv)
 	const char *devices[YKSSH_FIDO_MAX_DEVICES];
 	char *end;
 	long days;
-	int c, status = 0, newkey = 0;
+	int c, status = 0, newkey = 0, slot;
 	const char *trust_dir = NULL;
 	struct ykssh_attest_trust *trust = NULL;
 
@@ -286,6 +309,17 @@ cmd_rotate(struct cli *cli, int argc, char **argv)
 			break;
 		case OPT_UNATTESTED:
 			o.allow_unattested = 1;
+			break;
+		case OPT_SLOT:
+			if ((slot = ykssh_piv_slot_from_name(optarg)) <= 0)
+				return cli_usage_error(cli, &cli_cmd_rotate,
+				    "--slot takes 9a, 9c, 9d, 9e or 82..95, "
+				    "not '%s'", optarg);
+			o.piv_slot = (uint8_t)slot;
+			newkey = 1;
+			break;
+		case OPT_READER:
+			o.reader = optarg;
 			break;
 		default:
 			return cli_usage_error(cli, &cli_cmd_rotate,

@@ -120,6 +120,15 @@ ykssh_rotate_check_login(const char *ssh_path, const char *config_path,
     const char *host, const char *user, const char *identity,
     char **detailp)
 {
+	return ykssh_rotate_check_login_pkcs11(ssh_path, config_path, host,
+	    user, identity, NULL, detailp);
+}
+
+struct ykssh_err *
+ykssh_rotate_check_login_pkcs11(const char *ssh_path,
+    const char *config_path, const char *host, const char *user,
+    const char *identity, const char *pkcs11, char **detailp)
+{
 	struct ykssh_err *err = NULL;
 	char *argv[ARGV_MAX], *opts[ARGV_MAX], *g_out = NULL, *g_err = NULL;
 	char *l_out = NULL, *l_err = NULL, *hostname = NULL, *port = NULL;
@@ -192,6 +201,15 @@ ykssh_rotate_check_login(const char *ssh_path, const char *config_path,
 	}
 	OPT(opts[no]);
 	no++;
+	/* A PIV key: the module finds it on the card, the .pub picks it. */
+	if (pkcs11 != NULL) {
+		if (asprintf(&opts[no], "PKCS11Provider=%s", pkcs11) < 0) {
+			err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		OPT(opts[no]);
+		no++;
+	}
 #undef OPT
 	argv[na++] = (char *)(uintptr_t)"-p";
 	argv[na++] = port;

@@ -44,6 +44,13 @@ static const struct field fields[] = {
 	{ "on-token", F_BOOL, J(on_token), 1 },
 	{ "no-check", F_BOOL, J(no_check), 1 },
 	{ "step", F_STEP, J(step), 1 },
+	/* PIV keys only (absent: a FIDO2 key). */
+	{ "kind", F_STR, J(kind), 0 },
+	{ "old-slot", F_U8, J(old_slot), 0 },
+	{ "new-slot", F_U8, J(new_slot), 0 },
+	{ "piv-algorithm", F_U8, J(piv_algorithm), 0 },
+	{ "piv-pin-policy", F_U8, J(piv_pin_policy), 0 },
+	{ "piv-touch-policy", F_U8, J(piv_touch_policy), 0 },
 };
 #undef J
 #define NFIELDS	(sizeof(fields) / sizeof(fields[0]))
@@ -208,7 +215,9 @@ ykssh_rotate_journal_format(const struct ykssh_rotate_journal *j,
 		case F_U8:
 			snprintf(num, sizeof(num), "%u",
 			    (unsigned)*(const uint8_t *)p);
-			v = num;
+			/* An optional number is written when set. */
+			v = fields[i].required || *(const uint8_t *)p != 0 ?
+			    num : NULL;
 			break;
 		case F_UINT:
 			snprintf(num, sizeof(num), "%u", *(const unsigned *)p);

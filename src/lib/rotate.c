@@ -25,7 +25,7 @@
 static const char *step_names[] = {
 	"none", "planned", "enrolled", "registered", "proven", "backed-up",
 	"pub-cleared", "stub-switched", "pub-switched", "config",
-	"old-removed", "token", "done"
+	"old-files", "old-removed", "token", "done"
 };
 
 const char *
@@ -69,16 +69,8 @@ ykssh_rotate_report_free(struct ykssh_rotate_report *r)
 	free(r);
 }
 
-/* What rotation needs of the label's config entry. */
-struct entry {
-	char		*key_id;
-	char		*host;		/* for the login check */
-	char		*identity;	/* as written ("~/..." or absolute) */
-	char		*pkcs11;	/* a PIV entry */
-};
-
 static void
-entry_clear(struct entry *e)
+entry_clear(struct ykssh_rotate_entry *e)
 {
 	free(e->key_id);
 	free(e->host);
@@ -93,7 +85,7 @@ entry_clear(struct entry *e)
  * "FP1,FP2") is refused: rotating one key of a pair is not done here.
  */
 static struct ykssh_err *
-read_entry(const char *config, const char *label, struct entry *e)
+read_entry(const char *config, const char *label, struct ykssh_rotate_entry *e)
 {
 	struct ykssh_sshconfig_block *b = NULL;
 	struct ykssh_err *err = NULL;
@@ -159,6 +151,12 @@ expand(const char *home, const char *path)
 	return strdup(path);
 }
 
+char *
+ykssh_rotate_expand(const char *home, const char *path)
+{
+	return expand(home, path);
+}
+
 static int
 exists(const char *path)
 {
@@ -212,19 +210,9 @@ test_kill(enum ykssh_rotate_step step, int recorded)
 		raise(SIGKILL);
 }
 
-struct run {
-	struct ykssh_ctx		*ctx;
-	const struct ykssh_rotate_opts	*o;
-	struct ykssh_rotate_journal	 j;
-	struct ykssh_rotate_report	*r;
-	struct entry			 e;
-	char				*config;
-	char				*journal;
-	int				 refused;
-};
 
-static struct ykssh_err *
-record(struct run *ru, enum ykssh_rotate_step step)
+struct ykssh_err *
+ykssh_rotate_record(struct ykssh_rotate_run *ru, enum ykssh_rotate_step step)
 {
 	struct ykssh_atomicfile_opts ao;
 	struct ykssh_err *err;
@@ -248,11 +236,25 @@ record(struct run *ru, enum ykssh_rotate_step step)
 	return NULL;
 }
 
-static void
-progress(struct run *ru, enum ykssh_rotate_step step, const char *detail)
+void
+ykssh_rotate_progress(struct ykssh_rotate_run *ru, enum ykssh_rotate_step step,
+    const char *detail)
 {
 	if (ru->o->progress != NULL)
 		ru->o->progress(ru->o->arg, step, detail);
+}
+
+static struct ykssh_err *
+record(struct ykssh_rotate_run *ru, enum ykssh_rotate_step step)
+{
+	return ykssh_rotate_record(ru, step);
+}
+
+static void
+progress(struct ykssh_rotate_run *ru, enum ykssh_rotate_step step,
+    const char *detail)
+{
+	ykssh_rotate_progress(ru, step, detail);
 }
 
 /* The old registration's lifetime in days, or 0 (none or unknown). */
@@ -330,7 +332,7 @@ backup_names(struct ykssh_rotate_journal *j)
 
 /* A fresh rotation: the old key read, the new one decided. */
 static struct ykssh_err *
-plan(struct run *ru)
+plan(struct ykssh_rotate_run *ru)
 {
 	const struct ykssh_rotate_opts *o = ru->o;
 	struct ykssh_rotate_journal *j = &ru->j;
@@ -343,10 +345,17 @@ plan(struct run *ru)
 	uint8_t f;
 
 	if (ru->e.pkcs11 != NULL) {
-		err = ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_UNSUPPORTED, "\"%s\" "
-		    "is a PIV key: ykssh rotates FIDO2 keys only", o->label),
-		    "make the new key with 'ykssh enroll --piv --label NEW', "
-		    "check that it works, then 'ykssh revoke %s'", o->label);
+		if ((err = ykssh_rotate_piv_plan(ru)) != NULL)
+			goto out;
+		j->expires_days = o->expires_set ? o->expires_days :
+		    old_expiry(o->bb, j->old_fp);
+		j->on_token = o->on_token;
+		goto out;
+	}
+	if (o->piv_slot != 0) {
+		err = ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_USAGE, "\"%s\" is a "
+		    "FIDO2 key: --slot is for PIV keys", o->label),
+		    "leave --slot out");
 		goto out;
 	}
 	if ((j->stub = expand(o->home, ru->e.identity)) == NULL ||
@@ -462,7 +471,7 @@ no_confirm(void *arg, const char *question)
 
 /* Step 1: the new key, at the side names (adopted if already there). */
 static struct ykssh_err *
-step_enroll(struct run *ru)
+step_enroll(struct ykssh_rotate_run *ru)
 {
 	struct ykssh_rotate_journal *j = &ru->j;
 	struct ykssh_enroll_opts eo;
@@ -540,20 +549,22 @@ out:
 
 /* Step 2: registration (idempotent on the server's side). */
 static struct ykssh_err *
-step_register(struct run *ru)
+step_register(struct ykssh_rotate_run *ru)
 {
 	struct ykssh_rotate_journal *j = &ru->j;
 	struct ykssh_sshkey *k = NULL;
 	struct ykssh_bb_key *bk = NULL;
 	struct ykssh_err *err;
 	char *comment = NULL;
+	/* A PIV key's .pub is new_stub (rotate-internal.h). */
+	const char *pub = j->kind != NULL ? j->new_stub : j->new_pub;
 	int there, already;
 
 	progress(ru, YKSSH_ROTATE_REGISTERED, j->new_fp);
-	if ((err = ykssh_sshkey_load_public(j->new_pub, &k, &comment,
+	if ((err = ykssh_sshkey_load_public(pub, &k, &comment,
 	    &there)) == NULL && !there)
 		err = YKSSH_ERR(YKSSH_ERR_FILE_NOT_FOUND, "%s is missing",
-		    j->new_pub);
+		    pub);
 	if (err == NULL)
 		err = ykssh_bb_register(ru->o->bb, k, comment, j->label, 0,
 		    j->expires_days, &bk, &already);
@@ -567,7 +578,7 @@ step_register(struct run *ru)
 
 /* Step 3: a login with the new key alone. */
 static struct ykssh_err *
-step_check(struct run *ru)
+step_check(struct ykssh_rotate_run *ru)
 {
 	struct ykssh_rotate_journal *j = &ru->j;
 	struct ykssh_err *err;
@@ -583,8 +594,10 @@ step_check(struct run *ru)
 		    "security key (ssh logs in with the new key)");
 	free(ru->r->check_detail);
 	ru->r->check_detail = NULL;
-	if ((err = ykssh_rotate_check_login(ru->o->ssh_path, ru->config,
-	    ru->e.host, ru->o->check_user, j->new_stub,
+	/* A PIV key: the entry's module, the new .pub picks the key. */
+	if ((err = ykssh_rotate_check_login_pkcs11(ru->o->ssh_path,
+	    ru->config, ru->e.host, ru->o->check_user, j->new_stub,
+	    j->kind != NULL ? ru->e.pkcs11 : NULL,
 	    &ru->r->check_detail)) != NULL) {
 		/* Denied: the next run registers the key again first. */
 		if (ykssh_err_code(err) == YKSSH_ERR_REJECTED &&
@@ -676,7 +689,7 @@ switch_attestation(const struct ykssh_rotate_journal *j, int backup)
 
 /* Steps 4-6: the old files kept under backup names, the new ones in. */
 static struct ykssh_err *
-step_switch(struct run *ru)
+step_switch(struct ykssh_rotate_run *ru)
 {
 	struct ykssh_rotate_journal *j = &ru->j;
 	struct ykssh_err *err;
@@ -720,7 +733,7 @@ step_switch(struct run *ru)
 
 /* Step 7: the entry names the new key (the same file name). */
 static struct ykssh_err *
-step_config(struct run *ru)
+step_config(struct ykssh_rotate_run *ru)
 {
 	struct ykssh_sshconfig_report *rep = NULL;
 	struct ykssh_err *err;
@@ -737,7 +750,7 @@ step_config(struct run *ru)
 
 /* Step 8: the old key leaves Bitbucket. */
 static struct ykssh_err *
-step_remove_old(struct run *ru)
+step_remove_old(struct ykssh_rotate_run *ru)
 {
 	struct ykssh_bb_key *k = NULL;
 	struct ykssh_err *err;
@@ -758,7 +771,7 @@ step_remove_old(struct run *ru)
 
 /* Step 9: the old resident credential leaves the token (if asked). */
 static struct ykssh_err *
-step_token(struct run *ru)
+step_token(struct ykssh_rotate_run *ru)
 {
 	struct ykssh_fido_dev *dev = NULL;
 	struct ykssh_secret *pin = NULL;
@@ -798,13 +811,15 @@ out:
 
 /* Where each key stands after the last step done. */
 static struct ykssh_err *
-describe(struct run *ru)
+describe(struct ykssh_rotate_run *ru)
 {
 	struct ykssh_rotate_report *r = ru->r;
 	struct ykssh_rotate_journal *j = &ru->j;
 	enum ykssh_rotate_step s = r->done;
 	int a, b;
 
+	if (j->kind != NULL)
+		return ykssh_rotate_piv_describe(ru);
 	free(r->old_state);
 	free(r->new_state);
 	r->old_state = r->new_state = NULL;
@@ -865,7 +880,7 @@ describe(struct run *ru)
 }
 
 static struct ykssh_err *
-fill_report(struct run *ru)
+fill_report(struct ykssh_rotate_run *ru)
 {
 	struct ykssh_rotate_report *r = ru->r;
 	struct ykssh_rotate_journal *j = &ru->j;
@@ -890,6 +905,21 @@ fill_report(struct run *ru)
 	r->old_flags = j->old_flags;
 	r->checked = r->done >= YKSSH_ROTATE_PROVEN && !j->no_check;
 	r->expires_days = j->expires_days;
+	if (j->kind != NULL) {
+		/* PIV: the .pub in use and the old one's retired name. */
+		r->piv = 1;
+		r->old_slot = j->old_slot;
+		r->new_slot = j->new_slot;
+		free(r->stub_path);
+		free(r->backup_stub);
+		free(r->backup_pub);
+		free(r->pub_path);
+		r->stub_path = r->backup_stub = r->backup_pub = NULL;
+		if ((r->pub_path = strdup(r->done >= YKSSH_ROTATE_CONFIG ?
+		    j->new_stub : j->stub)) == NULL ||
+		    (r->backup_pub = strdup(j->backup_stub)) == NULL)
+			return YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
+	}
 	return describe(ru);
 }
 
@@ -920,7 +950,7 @@ abort_attestation(const struct ykssh_rotate_journal *j)
 
 /* --abort: before the switch, back to the old key alone. */
 static struct ykssh_err *
-abort_rotation(struct run *ru)
+abort_rotation(struct ykssh_rotate_run *ru)
 {
 	struct ykssh_rotate_journal *j = &ru->j;
 	struct ykssh_bb_key *k = NULL;
@@ -959,7 +989,7 @@ abort_rotation(struct run *ru)
 }
 
 static struct ykssh_err *
-load_journal(struct run *ru, int *foundp)
+load_journal(struct ykssh_rotate_run *ru, int *foundp)
 {
 	struct ykssh_err *err;
 	char *text = NULL;
@@ -985,13 +1015,48 @@ load_journal(struct run *ru, int *foundp)
 	return NULL;
 }
 
+/* The steps of a PIV key after the plan (rotate.h). */
+static struct ykssh_err *
+rotate_piv(struct ykssh_rotate_run *ru)
+{
+	struct ykssh_rotate_journal *j = &ru->j;
+	struct ykssh_err *err;
+
+	if (j->step < YKSSH_ROTATE_ENROLLED &&
+	    (err = ykssh_rotate_piv_enroll(ru)) != NULL)
+		return err;
+	if (j->step < YKSSH_ROTATE_REGISTERED &&
+	    (err = step_register(ru)) != NULL)
+		return err;
+	if (j->step < YKSSH_ROTATE_PROVEN &&
+	    (err = step_check(ru)) != NULL)
+		return err;
+	if (j->step < YKSSH_ROTATE_CONFIG &&
+	    (err = ykssh_rotate_piv_config(ru)) != NULL)
+		return err;
+	if (j->step < YKSSH_ROTATE_OLD_FILES &&
+	    (err = ykssh_rotate_piv_old_files(ru)) != NULL)
+		return err;
+	if (j->step < YKSSH_ROTATE_OLD_REMOVED &&
+	    (err = step_remove_old(ru)) != NULL)
+		return err;
+	if (j->step < YKSSH_ROTATE_TOKEN &&
+	    (err = ykssh_rotate_piv_token(ru)) != NULL)
+		return err;
+	if (unlink(ru->journal) != 0 && errno != ENOENT)
+		return YKSSH_ERRNO(YKSSH_ERR_SYSTEM, "rotation finished but "
+		    "%s cannot be removed", ru->journal);
+	ru->r->done = YKSSH_ROTATE_DONE;
+	return NULL;
+}
+
 struct ykssh_err *
 ykssh_rotate(struct ykssh_ctx *ctx, const struct ykssh_rotate_opts *o,
     struct ykssh_rotate_report **reportp)
 {
 	struct ykssh_atomicfile_lock *lock = NULL;
 	struct ykssh_err *err = NULL, *e2;
-	struct run ru;
+	struct ykssh_rotate_run ru;
 	int found = 0;
 
 	*reportp = NULL;
@@ -1042,7 +1107,12 @@ ykssh_rotate(struct ykssh_ctx *ctx, const struct ykssh_rotate_opts *o,
 			goto out;
 	}
 	if (o->abort) {
-		err = abort_rotation(&ru);
+		err = ru.j.kind != NULL ? ykssh_rotate_piv_abort(&ru) :
+		    abort_rotation(&ru);
+		goto report;
+	}
+	if (ru.j.kind != NULL) {
+		err = rotate_piv(&ru);
 		goto report;
 	}
 	if (ru.j.step < YKSSH_ROTATE_ENROLLED &&

@@ -134,6 +134,12 @@ struct want {
 	int		 match_header;	/* "Match originalhost" for "Host" */
 };
 
+char *
+ykssh_sc_quote_value(const char *v, int percent)
+{
+	return quote_value(v, percent);
+}
+
 static void
 opt_line(struct sb *b, const char *kw, const char *v, int percent,
     const char *eol)

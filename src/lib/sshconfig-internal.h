@@ -140,4 +140,10 @@ struct ykssh_err *ykssh_sc_unified_diff(const char *a, size_t alen,
     const char *b, size_t blen, const char *aname, const char *bname,
     char **outp) YKSSH_MUST_CHECK;
 
+/*
+ * A value as ykssh writes it in an option line: quoted if needed, '%'
+ * doubled when percent (IdentityFile).  malloc'd; NULL: no memory.
+ */
+char *ykssh_sc_quote_value(const char *v, int percent);
+
 #endif /* YKSSH_SSHCONFIG_INTERNAL_H */

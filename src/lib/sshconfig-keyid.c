@@ -2,8 +2,10 @@
 /*
  * Changing only the key id of a block (a rotated key keeps its file
  * name): the begin marker and the checksum change, nothing ssh reads, so
- * the block means exactly what it meant.  Re-applying the entry instead
- * could add lines (HostName, Port) that later user lines made necessary.
+ * the block means exactly what it meant.  A rotated PIV key has a new
+ * .pub: its first IdentityFile line changes too, nothing else.
+ * Re-applying the entry instead could add lines (HostName, Port) that
+ * later user lines made necessary.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +30,37 @@ struct ykssh_err *
 ykssh_sshconfig_set_key_id_text(const char *in, size_t inlen,
     const char *label, const char *key_id, char **outp, size_t *outlenp)
 {
+	return ykssh_sshconfig_switch_key_text(in, inlen, label, key_id, NULL,
+	    outp, outlenp);
+}
+
+/* "<indent>IdentityFile <file><eol>", the indent of the line replaced. */
+static char *
+identity_line(const struct sc_line *l, const char *file)
+{
+	size_t ind = 0;
+	char *q, *s;
+
+	while (ind < l->len && (l->raw[ind] == ' ' || l->raw[ind] == '\t'))
+		ind++;
+	if ((q = ykssh_sc_quote_value(file, 1)) == NULL)
+		return NULL;
+	if (asprintf(&s, "%.*sIdentityFile %s%s", (int)ind, l->raw, q,
+	    l->eol == 2 ? "\r\n" : l->eol == 1 ? "\n" : "") < 0)
+		s = NULL;
+	free(q);
+	return s;
+}
+
+struct ykssh_err *
+ykssh_sshconfig_switch_key_text(const char *in, size_t inlen,
+    const char *label, const char *key_id, const char *identity_file,
+    char **outp, size_t *outlenp)
+{
+	const char *src;
+	char *line = NULL;
+	size_t slen;
+	int switched = 0;
 	struct sc_config *cfg = NULL, *nc = NULL;
 	struct sc_block *b = NULL;
 	struct ykssh_err *err = NULL;
@@ -71,13 +104,32 @@ ykssh_sshconfig_set_key_id_text(const char *in, size_t inlen,
 	}
 	midlen = strlen(mid);
 	for (k = b[i].begin + 1; k < b[i].end; k++) {
-		if ((tmp = realloc(mid, midlen + cfg->lines[k].len + 1)) ==
-		    NULL)
+		src = cfg->lines[k].raw;
+		slen = cfg->lines[k].len;
+		/* The first IdentityFile names the key (others: backups). */
+		if (identity_file != NULL && !switched &&
+		    cfg->lines[k].type == SC_OPTION &&
+		    strcmp(cfg->lines[k].kw, "identityfile") == 0) {
+			if ((line = identity_line(&cfg->lines[k],
+			    identity_file)) == NULL)
+				goto nomem;
+			src = line;
+			slen = strlen(line);
+			switched = 1;
+		}
+		if ((tmp = realloc(mid, midlen + slen + 1)) == NULL)
 			goto nomem;
 		mid = tmp;
-		memcpy(mid + midlen, cfg->lines[k].raw, cfg->lines[k].len);
-		midlen += cfg->lines[k].len;
+		memcpy(mid + midlen, src, slen);
+		midlen += slen;
 		mid[midlen] = '\0';
+		free(line);
+		line = NULL;
+	}
+	if (identity_file != NULL && !switched) {
+		err = YKSSH_ERR(YKSSH_ERR_CONFIG, "the ykssh block '%s' has "
+		    "no IdentityFile", label);
+		goto out;
 	}
 	if ((err = ykssh_sc_parse(mid, midlen, &nc)) != NULL)
 		goto out;
@@ -98,6 +150,7 @@ ykssh_sshconfig_set_key_id_text(const char *in, size_t inlen,
 nomem:
 	err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");
 out:
+	free(line);
 	free(b);
 	ykssh_sc_free(nc);
 	ykssh_sc_free(cfg);
@@ -109,6 +162,15 @@ out:
 struct ykssh_err *
 ykssh_sshconfig_set_key_id_file(struct ykssh_ctx *ctx, const char *path,
     const char *label, const char *key_id,
+    struct ykssh_sshconfig_report **repp)
+{
+	return ykssh_sshconfig_switch_key_file(ctx, path, label, key_id, NULL,
+	    repp);
+}
+
+struct ykssh_err *
+ykssh_sshconfig_switch_key_file(struct ykssh_ctx *ctx, const char *path,
+    const char *label, const char *key_id, const char *identity_file,
     struct ykssh_sshconfig_report **repp)
 {
 	struct ykssh_sshconfig_report *rep = NULL;
@@ -126,8 +188,8 @@ ykssh_sshconfig_set_key_id_file(struct ykssh_ctx *ctx, const char *path,
 	    (err = ykssh_atomicfile_lock(path, 2000, &lock)) != NULL ||
 	    (err = ykssh_atomicfile_read(target, YKSSH_SSHCONFIG_MAX_SIZE,
 	    &old, &oldlen, &exists)) != NULL ||
-	    (err = ykssh_sshconfig_set_key_id_text(old, oldlen, label, key_id,
-	    &new, &newlen)) != NULL)
+	    (err = ykssh_sshconfig_switch_key_text(old, oldlen, label, key_id,
+	    identity_file, &new, &newlen)) != NULL)
 		goto out;
 	if ((rep->path = strdup(target)) == NULL) {
 		err = YKSSH_ERR(YKSSH_ERR_NOMEM, "out of memory");

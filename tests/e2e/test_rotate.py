@@ -400,11 +400,16 @@ class TestRotate(RotateTest):
                        "--identity-file", key + ".pub",
                        "--pkcs11-provider", provider, "--no-ssh-check")
         self.assertEqual(p.returncode, 0, p.stderr)
+        # PIV keys are rotated (test_rotate_piv.py); with no card here,
+        # nothing starts.
         p = self.rotate()
-        self.assertEqual(p.returncode, 80, p.stderr)
-        self.assertIn("PIV key", p.stderr)
-        self.assertIn("ykssh enroll --piv", p.stderr)
+        self.assertEqual(p.returncode, 69, p.stderr)
+        self.assertIn("no smart-card reader", p.stderr)
         self.assertFalse(os.path.exists(self.journal()))
+        # FIDO2-only options on a PIV entry: refused before the card.
+        p = self.rotate("--resident")
+        self.assertEqual(p.returncode, 64, p.stderr)
+        self.assertIn("for FIDO2 keys", p.stderr)
 
 
 if __name__ == "__main__":

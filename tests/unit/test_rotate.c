@@ -60,6 +60,31 @@ test_journal_round_trip(void **state)
 	ykssh_rotate_journal_clear(&j);
 }
 
+/* A PIV key's fields follow the step; absent for a FIDO2 key. */
+static void
+test_journal_piv(void **state)
+{
+	static const char piv[] = "kind piv\nold-slot 154\nnew-slot 156\n"
+	    "piv-algorithm 17\npiv-pin-policy 2\npiv-touch-policy 1\n";
+	struct ykssh_rotate_journal j;
+	char buf[sizeof(journal) + sizeof(piv)];
+	char *text = NULL;
+
+	(void)state;
+	snprintf(buf, sizeof(buf), "%s%s", journal, piv);
+	assert_null(ykssh_rotate_journal_parse(buf, strlen(buf), &j));
+	assert_string_equal(j.kind, "piv");
+	assert_int_equal(j.old_slot, 0x9a);
+	assert_int_equal(j.new_slot, 0x9c);
+	assert_int_equal(j.piv_algorithm, 0x11);
+	assert_int_equal(j.piv_pin_policy, 2);
+	assert_int_equal(j.piv_touch_policy, 1);
+	assert_null(ykssh_rotate_journal_format(&j, &text));
+	assert_string_equal(text, buf);
+	free(text);
+	ykssh_rotate_journal_clear(&j);
+}
+
 /* Each line dropped, doubled or damaged: refused (optional ones aside). */
 static void
 test_journal_strict(void **state)
@@ -199,14 +224,66 @@ test_set_key_id(void **state)
 	}
 }
 
+static char *
+apply_piv(const char *in, const char *key_id, const char *pub)
+{
+	struct ykssh_sshconfig_entry e;
+	struct ykssh_sshconfig_opts o;
+	char *out = NULL;
+	size_t len;
+
+	memset(&e, 0, sizeof(e));
+	e.kind = YKSSH_SSHCONFIG_PIV;
+	e.label = "work";
+	e.key_id = key_id;
+	e.identity_file = pub;
+	e.pkcs11_provider = "/usr/lib/libykcs11.so";
+	memset(&o, 0, sizeof(o));
+	o.flags = YKSSH_SSHCONFIG_NO_INCLUDE;
+	assert_null(ykssh_sshconfig_apply_text(in, strlen(in), &e, &o, &out,
+	    &len, NULL));
+	return out;
+}
+
+/* A rotated PIV key: the IdentityFile and the key id, nothing else. */
+static void
+test_switch_key(void **state)
+{
+	static const char *before[] = { "", "# mine\nHost x\n  User y\n",
+	    "Host x\r\n  User y\r\n" };
+	struct ykssh_err *err;
+	char *a, *b, *c;
+	size_t i, len;
+
+	(void)state;
+	for (i = 0; i < sizeof(before) / sizeof(before[0]); i++) {
+		a = apply_piv(before[i], "SHA256:old", "~/.ssh/id_piv_9a_w.pub");
+		b = apply_piv(before[i], "SHA256:new",
+		    "~/.ssh/id_piv_9c_w 100%.pub");
+		assert_null(ykssh_sshconfig_switch_key_text(a, strlen(a),
+		    "work", "SHA256:new", "~/.ssh/id_piv_9c_w 100%.pub", &c,
+		    &len));
+		assert_int_equal(len, strlen(c));
+		assert_string_equal(c, b);
+		free(c);
+		assert_non_null(err = ykssh_sshconfig_switch_key_text(a,
+		    strlen(a), "other", "SHA256:new", "x.pub", &c, &len));
+		ykssh_err_free(err);
+		free(a);
+		free(b);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_journal_round_trip),
 		cmocka_unit_test(test_journal_strict),
+		cmocka_unit_test(test_journal_piv),
 		cmocka_unit_test(test_step_names),
 		cmocka_unit_test(test_set_key_id),
+		cmocka_unit_test(test_switch_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
