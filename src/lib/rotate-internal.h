@@ -87,6 +87,8 @@ struct ykssh_err *ykssh_rotate_record(struct ykssh_rotate_run *ru,
     enum ykssh_rotate_step step) YKSSH_MUST_CHECK;
 /* "~/x" under home; anything else as it is (malloc'd, NULL: no memory). */
 char *ykssh_rotate_expand(const char *home, const char *path);
+struct ykssh_err *ykssh_rotate_take_old(struct ykssh_rotate_run *ru,
+    const struct ykssh_sshkey *old) YKSSH_MUST_CHECK;
 /* Tells the caller a step starts. */
 void ykssh_rotate_progress(struct ykssh_rotate_run *ru,
     enum ykssh_rotate_step step, const char *detail);

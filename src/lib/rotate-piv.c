@@ -190,7 +190,6 @@ ykssh_rotate_piv_plan(struct ykssh_rotate_run *ru)
 	struct ykssh_sshkey *old = NULL;
 	struct ykssh_piv *piv = NULL;
 	struct ykssh_err *err = NULL;
-	char *fp = NULL;
 	int there;
 
 	if (o->type != YKSSH_KEY_UNSPEC || o->resident != YKSSH_ROTATE_KEEP ||
@@ -217,21 +216,8 @@ ykssh_rotate_piv_plan(struct ykssh_rotate_run *ru)
 		    o->label, j->stub);
 		goto out;
 	}
-	if (j->comment != NULL && *j->comment == '\0') {
-		free(j->comment);
-		j->comment = NULL;
-	}
-	if ((err = ykssh_sshkey_fingerprint(old, &fp)) != NULL)
+	if ((err = ykssh_rotate_take_old(ru, old)) != NULL)
 		goto out;
-	if (ru->e.key_id != NULL && strcmp(ru->e.key_id, fp) != 0) {
-		err = ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_CONFIG, "%s holds "
-		    "%s, not the key %s the entry \"%s\" names", j->stub, fp,
-		    ru->e.key_id, o->label), "restore the key file, or point "
-		    "the entry at it with 'ykssh config apply'");
-		goto out;
-	}
-	j->old_fp = fp;
-	fp = NULL;
 	if ((j->new_type = strdup(ykssh_sshkey_type_name(
 	    ykssh_sshkey_type(old)))) == NULL) {
 		err = nomem();
@@ -255,7 +241,6 @@ ykssh_rotate_piv_plan(struct ykssh_rotate_run *ru)
 out:
 	ykssh_piv_close(piv);
 	ykssh_sshkey_free(old);
-	free(fp);
 	return err;
 }
 

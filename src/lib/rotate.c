@@ -331,6 +331,37 @@ backup_names(struct ykssh_rotate_journal *j)
 }
 
 /* A fresh rotation: the old key read, the new one decided. */
+/*
+ * The old key as the journal records it: its fingerprint (which must be
+ * the one the entry names) and its comment (none when empty).
+ */
+struct ykssh_err *
+ykssh_rotate_take_old(struct ykssh_rotate_run *ru,
+    const struct ykssh_sshkey *old)
+{
+	struct ykssh_rotate_journal *j = &ru->j;
+	struct ykssh_err *err;
+	char *fp;
+
+	if (j->comment != NULL && *j->comment == '\0') {
+		free(j->comment);
+		j->comment = NULL;
+	}
+	if ((err = ykssh_sshkey_fingerprint(old, &fp)) != NULL)
+		return err;
+	if (ru->e.key_id != NULL && strcmp(ru->e.key_id, fp) != 0) {
+		err = ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_CONFIG, "%s holds "
+		    "%s, not the key %s the entry \"%s\" names", j->stub, fp,
+		    ru->e.key_id, ru->o->label), "restore the key file, or "
+		    "point the entry at it with 'ykssh config apply'");
+		free(fp);
+		return err;
+	}
+	free(j->old_fp);
+	j->old_fp = fp;
+	return NULL;
+}
+
 static struct ykssh_err *
 plan(struct ykssh_rotate_run *ru)
 {
@@ -341,7 +372,6 @@ plan(struct ykssh_rotate_run *ru)
 	struct ykssh_err *err = NULL;
 	enum ykssh_keytype type;
 	const char *warning;
-	char *fp = NULL;
 	uint8_t f;
 
 	if (ru->e.pkcs11 != NULL) {
@@ -375,26 +405,14 @@ plan(struct ykssh_rotate_run *ru)
 	if (!ykssh_sshkey_type_is_sk(ykssh_sshkey_type(old)) ||
 	    !ykssh_sshkey_has_key_handle(old)) {
 		err = ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_UNSUPPORTED, "%s is "
-		    "not a FIDO2 key stub: ykssh rotates FIDO2 keys only",
+		    "not a FIDO2 key stub and the entry names no PKCS#11 "
+		    "provider: ykssh rotates FIDO2 and PIV keys only",
 		    j->stub), "make the new key with 'ykssh enroll', then "
 		    "'ykssh revoke %s'", o->label);
 		goto out;
 	}
-	if (j->comment != NULL && *j->comment == '\0') {
-		free(j->comment);
-		j->comment = NULL;
-	}
-	if ((err = ykssh_sshkey_fingerprint(old, &fp)) != NULL)
+	if ((err = ykssh_rotate_take_old(ru, old)) != NULL)
 		goto out;
-	if (ru->e.key_id != NULL && strcmp(ru->e.key_id, fp) != 0) {
-		err = ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_CONFIG, "%s holds "
-		    "%s, not the key %s the entry \"%s\" names", j->stub, fp,
-		    ru->e.key_id, o->label), "restore the key file, or point "
-		    "the entry at it with 'ykssh config apply'");
-		goto out;
-	}
-	j->old_fp = fp;
-	fp = NULL;
 	j->old_flags = ykssh_sshkey_sk_flags(old);
 	if (exists(j->new_stub) || exists(j->new_pub)) {
 		err = ykssh_err_hint(YKSSH_ERR(YKSSH_ERR_FILE_EXISTS, "%s "
@@ -456,7 +474,6 @@ plan(struct ykssh_rotate_run *ru)
 	j->on_token = o->on_token;
 out:
 	ykssh_bb_server_free(srv);
-	free(fp);
 	ykssh_sshkey_free(old);
 	return err;
 }
